@@ -1,0 +1,556 @@
+//! Event level: the spec's "interpreting an event stream" steps on top of the line reader.
+//!
+//! Zero copy: within one `feed` call, the value of a block's single `data` line (and its
+//! `event` line) stays a borrow of the caller's chunk. When the call has to return before the
+//! block's blank line (the chunk ran out, a `retry` or an error is reported), borrowed values are
+//! copied into the parser's own buffers (`spill`), whose capacity is reused from event to event.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use core::mem;
+
+use memchr::memchr;
+
+use crate::limits::{Limit, LimitExceeded, Limits};
+use crate::line::{parse_retry_bytes, Keep, LineAt, LineReader, Next};
+use crate::utf8;
+
+/// What [`Parser::feed`] completed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// All of the chunk is used and nothing more completed: feed the next chunk.
+    NeedInput,
+    /// A blank line dispatched an event.
+    Event(Event<'a>),
+    /// A `retry` field of only ASCII digits set the reconnection time, in milliseconds.
+    Retry(u64),
+}
+
+/// A dispatched event: what a browser hands to `onmessage` as a `MessageEvent`.
+///
+/// Its text borrows the fed chunk when the event's only `data` line (and its `event` line) lay
+/// inside it, otherwise the parser's buffers; [`Event::into_owned`] detaches it.
+///
+/// ```
+/// use ssewire_parser::{Parser, Step};
+/// let mut parser = Parser::new();
+/// let (step, _) = parser.feed(b"event: add\ndata: 1\ndata: 2\nid: 7\n\n");
+/// let Ok(Step::Event(event)) = step else { panic!() };
+/// assert_eq!((event.event_type(), event.data(), event.last_event_id()), ("add", "1\n2", "7"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Event<'a> {
+    event_type: Cow<'a, str>,
+    data: Cow<'a, str>,
+    last_event_id: Cow<'a, str>,
+}
+
+impl<'a> Event<'a> {
+    /// An event built from its three parts, e.g. to compare with a parsed one.
+    ///
+    /// ```
+    /// let event = ssewire_parser::Event::new("message", "hi", "");
+    /// assert_eq!(event.data(), "hi");
+    /// ```
+    pub fn new(
+        event_type: impl Into<Cow<'a, str>>,
+        data: impl Into<Cow<'a, str>>,
+        last_event_id: impl Into<Cow<'a, str>>,
+    ) -> Self {
+        Event {
+            event_type: event_type.into(),
+            data: data.into(),
+            last_event_id: last_event_id.into(),
+        }
+    }
+
+    /// The event type: the last `event` field's value in the block, or `"message"` when there
+    /// was none or it was empty.
+    ///
+    /// ```
+    /// # use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new();
+    /// let Ok(Step::Event(event)) = parser.feed(b"event:\ndata\n\n").0 else { panic!() };
+    /// assert_eq!(event.event_type(), "message");
+    /// ```
+    pub fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    /// The data: the block's `data` values joined by LF (the spec's data buffer without its
+    /// final LF). Never absent: a block without `data` dispatches no event.
+    ///
+    /// ```
+    /// # use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new();
+    /// let Ok(Step::Event(event)) = parser.feed(b"data: a\ndata:\n\n").0 else { panic!() };
+    /// assert_eq!(event.data(), "a\n");
+    /// ```
+    pub fn data(&self) -> &str {
+        &self.data
+    }
+
+    /// The source's last event ID when this event was dispatched (`MessageEvent.lastEventId`):
+    /// set by the latest `id` field so far, in this block or an earlier one.
+    ///
+    /// ```
+    /// # use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new();
+    /// // The id-only block dispatches nothing, but its id persists to the next event.
+    /// let Ok(Step::Event(event)) = parser.feed(b"id: 1\n\ndata: x\n\n").0 else { panic!() };
+    /// assert_eq!(event.last_event_id(), "1");
+    /// ```
+    pub fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// Whether the data is a borrow (of the chunk or the parser) rather than a fresh copy.
+    /// Every event from [`Parser::feed`] borrows; only [`Event::into_owned`] allocates.
+    ///
+    /// ```
+    /// # use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new();
+    /// let Ok(Step::Event(event)) = parser.feed(b"data: x\n\n").0 else { panic!() };
+    /// assert!(event.is_borrowed());
+    /// assert!(!event.into_owned().is_borrowed());
+    /// ```
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.data, Cow::Borrowed(_))
+    }
+
+    /// The same event with its own copies of the text, free of the parser and the chunk.
+    ///
+    /// ```
+    /// # use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new();
+    /// let event = match parser.feed(b"data: x\n\n").0 {
+    ///     Ok(Step::Event(event)) => event.into_owned(),
+    ///     _ => unreachable!(),
+    /// };
+    /// drop(parser);
+    /// assert_eq!(event.data(), "x");
+    /// ```
+    pub fn into_owned(self) -> Event<'static> {
+        Event {
+            event_type: Cow::Owned(self.event_type.into_owned()),
+            data: Cow::Owned(self.data.into_owned()),
+            last_event_id: Cow::Owned(self.last_event_id.into_owned()),
+        }
+    }
+}
+
+/// Where the block's data (or event type) currently is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// Nothing yet (the spec's empty buffer).
+    Empty,
+    /// One value, borrowed from the current chunk (a local of `feed`).
+    Borrowed,
+    /// In the parser's buffer.
+    Owned,
+}
+
+/// The block being read: the spec's data and event type buffers.
+#[derive(Clone, Debug)]
+struct Block {
+    data: Held,
+    /// The data values joined by LF (the spec's buffer minus its final LF) when `Owned`.
+    data_buf: String,
+    /// Input bytes of data so far, for [`Limits::event_data`].
+    data_len: usize,
+    event_type: Held,
+    type_buf: String,
+    /// A limit was hit: ignore the block's lines up to its blank line, which dispatches nothing.
+    discarding: bool,
+}
+
+impl Block {
+    fn clear(&mut self) {
+        self.data = Held::Empty;
+        self.data_len = 0;
+        self.event_type = Held::Empty;
+    }
+}
+
+/// The event-level parser: pushes chunks in, pulls [`Step`]s out.
+///
+/// Sans-IO and resumable: feed it chunks of any size as they arrive; any chunking of the same
+/// bytes gives the same steps. See the crate docs for the full loop.
+#[derive(Clone, Debug)]
+pub struct Parser {
+    lines: LineReader,
+    block: Block,
+    /// The spec's last event ID buffer.
+    id_buffer: String,
+    /// The source's last event ID string, set from the buffer at each blank line.
+    last_event_id: String,
+    reconnection_time: Option<u64>,
+    max_event_data: usize,
+    /// The last step handed out the block; clear it before reading on.
+    dispatched: bool,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What one line asks of `feed`.
+enum Action {
+    Continue,
+    Dispatch,
+    Retry(u64),
+    TooMuchData(LimitExceeded),
+}
+
+impl Parser {
+    /// A parser with [`Limits::default`] (16 MiB per line and per event).
+    ///
+    /// ```
+    /// let _ = ssewire_parser::Parser::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    /// A parser with the given limits.
+    ///
+    /// ```
+    /// use ssewire_parser::{Limits, Parser};
+    /// let _ = Parser::with_limits(Limits::default().max_event_data_bytes(1 << 20));
+    /// ```
+    pub fn with_limits(limits: Limits) -> Self {
+        Parser {
+            lines: LineReader::new(&limits),
+            block: Block {
+                data: Held::Empty,
+                data_buf: String::new(),
+                data_len: 0,
+                event_type: Held::Empty,
+                type_buf: String::new(),
+                discarding: false,
+            },
+            id_buffer: String::new(),
+            last_event_id: String::new(),
+            reconnection_time: None,
+            max_event_data: limits.event_data(),
+            dispatched: false,
+        }
+    }
+
+    /// Starts from a known last event ID, as a reconnecting client does.
+    ///
+    /// ```
+    /// use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new().with_last_event_id("41");
+    /// let Ok(Step::Event(event)) = parser.feed(b"data: x\n\n").0 else { panic!() };
+    /// assert_eq!(event.last_event_id(), "41");
+    /// ```
+    #[must_use]
+    pub fn with_last_event_id(mut self, id: &str) -> Self {
+        self.id_buffer.clear();
+        self.id_buffer.push_str(id);
+        self.last_event_id.clone_from(&self.id_buffer);
+        self
+    }
+
+    /// The last event ID string as of the latest blank line: what a client sends as
+    /// `Last-Event-ID` when it reconnects (when non-empty).
+    ///
+    /// ```
+    /// let mut parser = ssewire_parser::Parser::new();
+    /// let _ = parser.feed(b"id: 5\n\n");
+    /// assert_eq!(parser.last_event_id(), "5");
+    /// ```
+    pub fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// The reconnection time the stream last set with `retry`, in milliseconds.
+    ///
+    /// ```
+    /// let mut parser = ssewire_parser::Parser::new();
+    /// let _ = parser.feed(b"retry: 2500\n");
+    /// assert_eq!(parser.reconnection_time(), Some(2500));
+    /// ```
+    pub fn reconnection_time(&self) -> Option<u64> {
+        self.reconnection_time
+    }
+
+    /// Parses from the start of `input` until something completes or `input` runs out.
+    ///
+    /// Returns the step and how many bytes of `input` it used: pass `&input[used..]` next time,
+    /// and a new chunk once the step is [`Step::NeedInput`] (then `used == input.len()`).
+    /// The step borrows both `input` and the parser, so handle it (or
+    /// [`Event::into_owned`] it) before the next call.
+    ///
+    /// Implements "parsing an event stream" and "interpreting an event stream"
+    /// (<https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation>):
+    /// one BOM stripped at the start; CRLF, LF or CR end a line (also CR|LF split across
+    /// chunks); per line, a blank line dispatches, a leading `:` is a comment, otherwise the
+    /// field name runs to the first colon and one space after it is dropped; `data` appends,
+    /// `event` sets the type, `id` sets the last event ID unless it holds NUL, `retry` sets the
+    /// reconnection time if all ASCII digits; unknown names are ignored. A blank line copies the
+    /// last event ID buffer to [`Parser::last_event_id`], then dispatches if the data buffer is
+    /// not empty, and clears the data and event type.
+    ///
+    /// # Errors
+    /// [`LimitExceeded`] when a line is longer than [`Limits::line`] or an event's data longer
+    /// than [`Limits::event_data`]. Every step before the offending line was returned first.
+    /// The rest of that event block is then dropped (its blank line dispatches nothing), and
+    /// the next call carries on with the stream.
+    ///
+    /// # Panics
+    /// Never, on any input.
+    ///
+    /// ```
+    /// use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new();
+    /// let chunk: &[u8] = b"retry: 100\ndata: hi\n\ndata: par";
+    /// let (step, used) = parser.feed(chunk);
+    /// assert_eq!((step, used), (Ok(Step::Retry(100)), 11));
+    /// let (step, used2) = parser.feed(&chunk[used..]);
+    /// assert!(matches!(step, Ok(Step::Event(ref e)) if e.data() == "hi"));
+    /// let (step, _) = parser.feed(&chunk[used + used2..]);
+    /// assert_eq!(step, Ok(Step::NeedInput)); // "data: par" waits for the next chunk
+    /// ```
+    pub fn feed<'a>(&'a mut self, input: &'a [u8]) -> (Result<Step<'a>, LimitExceeded>, usize) {
+        if mem::take(&mut self.dispatched) {
+            self.block.clear();
+        }
+        let mut pos = 0;
+        // The block's data and event type while they are single borrowed values (`Held::Borrowed`).
+        let mut data: &'a str = "";
+        let mut event_type: &'a str = "";
+        let action = loop {
+            let keep = match self.block.discarding {
+                true => Keep::BlankOnly,
+                false => Keep::KnownFields,
+            };
+            let action = match self.lines.next(input, &mut pos, keep) {
+                Next::NeedInput => break Ok(Action::Continue),
+                Next::TooLong(err) => break Err(err),
+                Next::Line(LineAt::Input(start, end)) => {
+                    self.interpret(&input[start..end], Some((&mut data, &mut event_type)))
+                }
+                Next::Line(LineAt::Carry) => {
+                    // A carried line starts a call, before anything was borrowed; the carry is
+                    // moved out and back so the block can be updated while reading it.
+                    self.spill(data, event_type);
+                    let carry = mem::take(&mut self.lines.carry);
+                    let action = self.interpret(&carry, None);
+                    self.lines.carry = carry;
+                    action
+                }
+            };
+            match action {
+                Action::Continue => continue,
+                other => break Ok(other),
+            }
+        };
+        self.lines.advance(pos);
+        let step = match action {
+            Ok(Action::Dispatch) => {
+                self.dispatched = true;
+                let text = |held: Held, borrowed: &'a str, owned: &'a str| match held {
+                    Held::Empty => None,
+                    Held::Borrowed => Some(borrowed),
+                    Held::Owned => Some(owned),
+                };
+                let event = Event {
+                    event_type: Cow::Borrowed(
+                        text(self.block.event_type, event_type, &self.block.type_buf)
+                            .unwrap_or("message"),
+                    ),
+                    data: Cow::Borrowed(
+                        text(self.block.data, data, &self.block.data_buf).unwrap_or(""),
+                    ),
+                    last_event_id: Cow::Borrowed(&self.last_event_id),
+                };
+                return (Ok(Step::Event(event)), pos);
+            }
+            Ok(Action::Continue) => Ok(Step::NeedInput),
+            Ok(Action::Retry(millis)) => Ok(Step::Retry(millis)),
+            Ok(Action::TooMuchData(err)) | Err(err) => {
+                self.abandon_block();
+                Err(err)
+            }
+        };
+        self.spill(data, event_type);
+        (step, pos)
+    }
+
+    /// Calls `each` with every step that `chunk` completes (never [`Step::NeedInput`]), then
+    /// returns: a convenience over [`Parser::feed`] for callers that need no early exit.
+    ///
+    /// # Errors
+    /// Limit errors are passed to `each` in stream order, like steps; parsing goes on after them.
+    ///
+    /// ```
+    /// use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new();
+    /// let mut data = Vec::new();
+    /// for chunk in [&b"data: a\n\nda"[..], b"ta: b\n", b"\n"] {
+    ///     parser.feed_each(chunk, |step| {
+    ///         if let Ok(Step::Event(event)) = step {
+    ///             data.push(event.data().to_owned());
+    ///         }
+    ///     });
+    /// }
+    /// parser.finish();
+    /// assert_eq!(data, ["a", "b"]);
+    /// ```
+    pub fn feed_each(
+        &mut self,
+        mut chunk: &[u8],
+        mut each: impl FnMut(Result<Step<'_>, LimitExceeded>),
+    ) {
+        loop {
+            let (step, used) = self.feed(chunk);
+            chunk = &chunk[used..];
+            match step {
+                Ok(Step::NeedInput) => return,
+                step => each(step),
+            }
+        }
+    }
+
+    /// Ends the stream: a block not closed by a blank line is discarded, as the spec says of
+    /// the end of the file, and the parser is ready for a new stream (a new connection: its
+    /// own BOM). The last event ID and reconnection time are kept, as an `EventSource` keeps
+    /// them across reconnections; an `id` in the discarded block does not count.
+    ///
+    /// ```
+    /// use ssewire_parser::{Parser, Step};
+    /// let mut parser = Parser::new();
+    /// assert_eq!(parser.feed(b"id: 9\ndata: cut off\n").0, Ok(Step::NeedInput));
+    /// parser.finish();
+    /// assert_eq!(parser.last_event_id(), "");
+    /// ```
+    pub fn finish(&mut self) {
+        self.lines.reset();
+        self.block.clear();
+        self.block.discarding = false;
+        self.dispatched = false;
+        self.id_buffer.clone_from(&self.last_event_id);
+    }
+
+    /// Moves borrowed values into the parser's buffers before `feed` returns mid-block.
+    fn spill(&mut self, data: &str, event_type: &str) {
+        if self.block.data == Held::Borrowed {
+            self.block.data_buf.clear();
+            self.block.data_buf.push_str(data);
+            self.block.data = Held::Owned;
+        }
+        if self.block.event_type == Held::Borrowed {
+            self.block.type_buf.clear();
+            self.block.type_buf.push_str(event_type);
+            self.block.event_type = Held::Owned;
+        }
+    }
+
+    fn abandon_block(&mut self) {
+        self.block.clear();
+        self.block.discarding = true;
+    }
+
+    /// Applies one line. `borrow` holds the feed call's borrowed slots when the line lies in the
+    /// chunk (so its values may stay borrowed), `None` when it is a carried line.
+    fn interpret<'l>(
+        &mut self,
+        line: &'l [u8],
+        borrow: Option<(&mut &'l str, &mut &'l str)>,
+    ) -> Action {
+        if line.is_empty() {
+            // Dispatch, step 1: the last event ID string follows the buffer even when nothing
+            // is dispatched.
+            self.last_event_id.clone_from(&self.id_buffer);
+            let discarded = mem::take(&mut self.block.discarding);
+            if self.block.data == Held::Empty || discarded {
+                // Step 2: an empty data buffer dispatches nothing (and resets the buffers).
+                self.block.clear();
+                return Action::Continue;
+            }
+            return Action::Dispatch;
+        }
+        if self.block.discarding || line[0] == b':' {
+            return Action::Continue;
+        }
+        let (name, value) = match memchr(b':', line) {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &line[line.len()..]),
+        };
+        match name {
+            b"data" => {
+                let block = &mut self.block;
+                let len = match block.data {
+                    Held::Empty => value.len(),
+                    _ => block.data_len.saturating_add(1 + value.len()),
+                };
+                if len > self.max_event_data {
+                    return Action::TooMuchData(LimitExceeded {
+                        limit: Limit::EventData,
+                        max: self.max_event_data,
+                        offset: self.lines.line_start(),
+                    });
+                }
+                block.data_len = len;
+                match (block.data, borrow, core::str::from_utf8(value)) {
+                    (Held::Empty, Some((data, _)), Ok(text)) => {
+                        *data = text;
+                        block.data = Held::Borrowed;
+                    }
+                    (Held::Empty, _, _) => {
+                        block.data_buf.clear();
+                        utf8::push_lossy(&mut block.data_buf, value);
+                        block.data = Held::Owned;
+                    }
+                    (Held::Borrowed, Some((data, _)), _) => {
+                        block.data_buf.clear();
+                        block.data_buf.push_str(data);
+                        block.data_buf.push('\n');
+                        utf8::push_lossy(&mut block.data_buf, value);
+                        block.data = Held::Owned;
+                    }
+                    (Held::Borrowed, None, _) => unreachable!("spilled before a carried line"),
+                    (Held::Owned, _, _) => {
+                        block.data_buf.push('\n');
+                        utf8::push_lossy(&mut block.data_buf, value);
+                    }
+                }
+            }
+            b"event" => {
+                let block = &mut self.block;
+                match (borrow, core::str::from_utf8(value)) {
+                    _ if value.is_empty() => block.event_type = Held::Empty,
+                    (Some((_, event_type)), Ok(text)) => {
+                        *event_type = text;
+                        block.event_type = Held::Borrowed;
+                    }
+                    _ => {
+                        block.type_buf.clear();
+                        utf8::push_lossy(&mut block.type_buf, value);
+                        block.event_type = Held::Owned;
+                    }
+                }
+            }
+            // An id holding NUL is ignored whole.
+            b"id" if memchr(0, value).is_none() => {
+                self.id_buffer.clear();
+                utf8::push_lossy(&mut self.id_buffer, value);
+            }
+            b"retry" => {
+                if let Some(millis) = parse_retry_bytes(value) {
+                    self.reconnection_time = Some(millis);
+                    return Action::Retry(millis);
+                }
+            }
+            _ => {}
+        }
+        Action::Continue
+    }
+}

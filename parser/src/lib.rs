@@ -1,0 +1,58 @@
+//! A zero-copy, sans-IO, streaming parser for `text/event-stream`, the Server-Sent Events
+//! format, following the WHATWG HTML algorithm exactly
+//! (<https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream>).
+//!
+//! Push chunks of any size as they arrive; pull what they complete. The parser does no I/O,
+//! never panics, never grows past its [`Limits`], and gives the same result for any chunking of
+//! the same bytes.
+//!
+//! ```
+//! use ssewire_parser::{Parser, Step};
+//!
+//! let mut parser = Parser::new();
+//! let mut seen = Vec::new();
+//! // One stream, cut at awkward places: inside the BOM, inside a CRLF, inside "é".
+//! for chunk in [&b"\xEF\xBB"[..], b"\xBFid: 1\r", b"\ndata: caf\xC3", b"\xA9\n\nretry: 50\ndata: x\n"] {
+//!     let mut input = chunk;
+//!     loop {
+//!         let (step, used) = parser.feed(input);
+//!         input = &input[used..];
+//!         match step.expect("default limits are not hit here") {
+//!             Step::Event(event) => seen.push(format!(
+//!                 "{} {:?} id={}", event.event_type(), event.data(), event.last_event_id()
+//!             )),
+//!             Step::Retry(millis) => seen.push(format!("retry {millis}")),
+//!             Step::NeedInput => break,
+//!         }
+//!     }
+//! }
+//! parser.finish(); // end of stream: the unterminated "data: x" block is discarded
+//! assert_eq!(seen, ["message \"café\" id=1", "retry 50"]);
+//! ```
+//!
+//! Two levels:
+//!
+//! | type | yields | for |
+//! |---|---|---|
+//! | [`Parser`] | [`Step::Event`] (type defaulted to `"message"`, data without its final LF, the last event ID as persisted), [`Step::Retry`] | applications, clients |
+//! | [`FieldParser`] | every line as a [`Field`]: data, event, id, retry, comment, unknown, blank line | linters, proxies, tools |
+//!
+//! Features: `std` (default) only lets memchr detect CPU features at run time; without it the
+//! crate is `no_std` + `alloc`.
+//!
+//! Implementation-defined choices (the spec leaves them open): [`Limits`] (16 MiB per line and per
+//! event by default), an empty `retry` value is ignored, and a `retry` value too large for `u64`
+//! saturates (see [`parse_retry`]).
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+extern crate alloc;
+
+mod event;
+mod limits;
+mod line;
+mod utf8;
+
+pub use event::{Event, Parser, Step};
+pub use limits::{Limit, LimitExceeded, Limits};
+pub use line::{parse_retry, Field, FieldParser};

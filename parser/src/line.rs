@@ -1,0 +1,462 @@
+//! Line level: finds lines in pushed chunks, and the public field-level parser built on it.
+//!
+//! How the machine works (change these together):
+//! - [`LineReader::next`] scans from `pos` with one `memchr2(CR, LF)` per line, so no byte is
+//!   looked at twice. A line wholly inside the chunk is reported as a range of it (borrowed by the
+//!   caller); a line split across chunks is gathered in `carry` and reported from there.
+//! - A CR ends a line at once, even as the chunk's last byte; `skip_lf` then swallows an LF that
+//!   opens the next chunk, so CRLF split across chunks is still one line end.
+//! - The BOM is a state (`bom_matched`), so a BOM split 1|2 or 2|1 across chunks is still
+//!   stripped; bytes that began like a BOM but were not one go back to the front of the first line.
+//! - Only *kept* lines are buffered and limited. `Keep` says which: everything (field level),
+//!   known fields only (event level: a line is dropped as soon as its name cannot be `data`,
+//!   `event`, `id` or `retry`, so a long comment or unknown field costs no memory), or blank lines
+//!   only (while a block is being discarded after a limit error).
+//! - A kept line past the line cap is reported once as [`LimitExceeded`] and the rest of it is
+//!   dropped (`discarding`); the check is on the line's total length, so it fires for the same
+//!   line whatever the chunking.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use memchr::{memchr, memchr2};
+
+use crate::limits::{Limit, LimitExceeded, Limits};
+use crate::utf8;
+
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+/// `bom_matched` once the stream's first bytes have been decided on.
+const BOM_DECIDED: u8 = u8::MAX;
+/// The field names the event level acts on.
+const KNOWN_NAMES: [&[u8]; 4] = [b"data", b"event", b"id", b"retry"];
+/// Bytes of a line start enough to tell whether its name can be a known one: the longest known
+/// name plus its colon.
+const NAME_PROBE: usize = 6;
+
+/// Which lines the reader buffers when they span chunks (and limits).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Keep {
+    All,
+    KnownFields,
+    BlankOnly,
+}
+
+/// Where a reported line's bytes are.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum LineAt {
+    /// `input[start..end]` of the chunk being fed.
+    Input(usize, usize),
+    /// The reader's `carry` buffer (valid until the next call to `next`).
+    Carry,
+}
+
+pub(crate) enum Next {
+    Line(LineAt),
+    NeedInput,
+    TooLong(LimitExceeded),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Keep,
+    Drop,
+    Undecided,
+}
+
+/// Whether a line whose first bytes are `head` then `tail` is one to keep under `keep`.
+/// `complete` says the line ends after `tail`.
+fn decide(keep: Keep, head: &[u8], tail: &[u8], complete: bool) -> Decision {
+    let empty = head.is_empty() && tail.is_empty();
+    match keep {
+        Keep::All => return Decision::Keep,
+        Keep::BlankOnly if empty && !complete => return Decision::Undecided,
+        Keep::BlankOnly if empty => return Decision::Keep,
+        Keep::BlankOnly => return Decision::Drop,
+        Keep::KnownFields => {}
+    }
+    let mut probe = [0u8; NAME_PROBE];
+    let mut len = 0;
+    for (slot, &byte) in probe.iter_mut().zip(head.iter().chain(tail)) {
+        *slot = byte;
+        len += 1;
+    }
+    let probe = &probe[..len];
+    let known = |name: &[u8]| KNOWN_NAMES.contains(&name);
+    match memchr(b':', probe) {
+        // A leading colon makes a comment.
+        Some(0) => Decision::Drop,
+        Some(colon) if known(&probe[..colon]) => Decision::Keep,
+        Some(_) => Decision::Drop,
+        None if len == NAME_PROBE => Decision::Drop,
+        None if complete => match len == 0 || known(probe) {
+            true => Decision::Keep,
+            false => Decision::Drop,
+        },
+        None if KNOWN_NAMES.iter().any(|name| name.starts_with(probe)) => Decision::Undecided,
+        None => Decision::Drop,
+    }
+}
+
+/// Finds lines; shared by [`FieldParser`] and [`crate::Parser`].
+#[derive(Clone, Debug)]
+pub(crate) struct LineReader {
+    /// A kept line's bytes seen so far, when it spans chunks.
+    pub(crate) carry: Vec<u8>,
+    /// `carry` holds a complete line that was handed out; clear it before going on.
+    carry_is_line: bool,
+    skip_lf: bool,
+    bom_matched: u8,
+    /// The rest of the current line is dropped.
+    discarding: bool,
+    /// Stream offset of the current line's first byte.
+    line_start: u64,
+    /// Stream offset of the current chunk's first byte.
+    chunk_start: u64,
+    max_line: usize,
+}
+
+impl LineReader {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        LineReader {
+            carry: Vec::new(),
+            carry_is_line: false,
+            skip_lf: false,
+            bom_matched: 0,
+            discarding: false,
+            line_start: 0,
+            chunk_start: 0,
+            max_line: limits.line(),
+        }
+    }
+
+    /// Forgets the stream: the next byte is the first of a new one.
+    pub(crate) fn reset(&mut self) {
+        self.carry.clear();
+        self.carry_is_line = false;
+        self.skip_lf = false;
+        self.bom_matched = 0;
+        self.discarding = false;
+        self.line_start = 0;
+        self.chunk_start = 0;
+    }
+
+    /// Records that the caller used `used` bytes of the current chunk and will pass the rest
+    /// (or a new chunk) next time.
+    pub(crate) fn advance(&mut self, used: usize) {
+        self.chunk_start += used as u64;
+    }
+
+    /// Stream offset of the line being read (or just reported).
+    pub(crate) fn line_start(&self) -> u64 {
+        self.line_start
+    }
+
+    fn too_long(&self) -> LimitExceeded {
+        LimitExceeded {
+            limit: Limit::Line,
+            max: self.max_line,
+            offset: self.line_start,
+        }
+    }
+
+    /// The next complete line at or after `input[*pos]`, moving `pos` past its line end.
+    pub(crate) fn next(&mut self, input: &[u8], pos: &mut usize, keep: Keep) -> Next {
+        if self.carry_is_line {
+            self.carry.clear();
+            self.carry_is_line = false;
+        }
+        loop {
+            let Some(&first) = input.get(*pos) else {
+                return Next::NeedInput;
+            };
+            if self.skip_lf {
+                self.skip_lf = false;
+                if first == b'\n' {
+                    *pos += 1;
+                    continue;
+                }
+            }
+            if self.bom_matched != BOM_DECIDED {
+                if first == BOM[usize::from(self.bom_matched)] {
+                    *pos += 1;
+                    self.bom_matched += 1;
+                    if usize::from(self.bom_matched) == BOM.len() {
+                        self.bom_matched = BOM_DECIDED;
+                    }
+                    continue;
+                }
+                // Not a BOM after all: what matched so far starts the first line.
+                self.carry
+                    .extend_from_slice(&BOM[..usize::from(self.bom_matched)]);
+                self.bom_matched = BOM_DECIDED;
+            }
+            if self.carry.is_empty() && !self.discarding {
+                self.line_start = self.chunk_start + *pos as u64;
+            }
+            let rest = &input[*pos..];
+            let Some(len) = memchr2(b'\n', b'\r', rest) else {
+                *pos = input.len();
+                if !self.discarding {
+                    if let Some(err) = self.hold_partial(rest, keep) {
+                        return Next::TooLong(err);
+                    }
+                }
+                return Next::NeedInput;
+            };
+            let start = *pos;
+            self.skip_lf = rest[len] == b'\r';
+            *pos += len + 1;
+            if self.discarding {
+                self.discarding = false;
+                continue;
+            }
+            let line = &rest[..len];
+            if self.carry.is_empty() {
+                if len > self.max_line && decide(keep, &[], line, true) == Decision::Keep {
+                    return Next::TooLong(self.too_long());
+                }
+                return Next::Line(LineAt::Input(start, start + len));
+            }
+            if self.carry.len() + len > self.max_line
+                && decide(keep, &self.carry, line, true) == Decision::Keep
+            {
+                self.carry.clear();
+                return Next::TooLong(self.too_long());
+            }
+            self.carry.extend_from_slice(line);
+            self.carry_is_line = true;
+            return Next::Line(LineAt::Carry);
+        }
+    }
+
+    /// Keeps (or drops) the start of a line that the chunk ends in the middle of.
+    fn hold_partial(&mut self, rest: &[u8], keep: Keep) -> Option<LimitExceeded> {
+        let decision = decide(keep, &self.carry, rest, false);
+        if decision == Decision::Drop {
+            self.carry.clear();
+            self.discarding = true;
+            return None;
+        }
+        // An undecided start is at most five bytes: buffer it even past a tiny cap, because
+        // whether the cap applies depends on bytes not seen yet.
+        if decision == Decision::Keep && self.carry.len() + rest.len() > self.max_line {
+            self.carry.clear();
+            self.discarding = true;
+            return Some(self.too_long());
+        }
+        self.carry.extend_from_slice(rest);
+        None
+    }
+}
+
+
+/// One line of an event stream, as the spec's "parsing an event stream" step splits it.
+///
+/// Values are borrowed from the chunk when the line lies inside it, otherwise from the
+/// parser's buffer; invalid UTF-8 is replaced by U+FFFD. One leading space after the colon has
+/// been removed from the value. This level reports lines as they are: it does not apply the
+/// rules of [`crate::Parser`] (an `id` with NUL, a non-digit `retry`).
+///
+/// ```
+/// use ssewire_parser::{Field, FieldParser};
+/// let mut fields = FieldParser::new();
+/// let (field, used) = fields.feed(b"data:  two spaces\n");
+/// assert_eq!(field, Ok(Some(Field::Data(" two spaces"))));
+/// assert_eq!(used, 18);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field<'a> {
+    /// `data`: its value is appended to the event's data.
+    Data(&'a str),
+    /// `event`: sets the event type.
+    EventType(&'a str),
+    /// `id`: sets the last event ID, unless the value contains U+0000 (then the field is ignored).
+    Id(&'a str),
+    /// `retry`: sets the reconnection time if the value is all ASCII digits; see [`parse_retry`].
+    Retry(&'a str),
+    /// A line starting with `:`; the text after the colon (one leading space removed). The spec
+    /// ignores comments; servers use them as keep-alives.
+    Comment(&'a str),
+    /// Any other field name (names are case-sensitive). The spec ignores these.
+    Unknown {
+        /// The text before the first colon (the whole line if it has none).
+        name: &'a str,
+        /// The text after the first colon, one leading space removed.
+        value: &'a str,
+    },
+    /// An empty line: the spec's "dispatch the event".
+    BlankLine,
+}
+
+impl<'a> Field<'a> {
+    /// Splits one decoded line (without its line end) into a field.
+    ///
+    /// ```
+    /// use ssewire_parser::Field;
+    /// assert_eq!(Field::from_line("id"), Field::Id(""));
+    /// assert_eq!(Field::from_line("Data: x"), Field::Unknown { name: "Data", value: "x" });
+    /// assert_eq!(Field::from_line(": ping"), Field::Comment("ping"));
+    /// ```
+    pub fn from_line(line: &'a str) -> Field<'a> {
+        fn strip_space(value: &str) -> &str {
+            value.strip_prefix(' ').unwrap_or(value)
+        }
+        if line.is_empty() {
+            return Field::BlankLine;
+        }
+        if let Some(comment) = line.strip_prefix(':') {
+            return Field::Comment(strip_space(comment));
+        }
+        let (name, value) = match line.split_once(':') {
+            Some((name, value)) => (name, strip_space(value)),
+            None => (line, ""),
+        };
+        match name {
+            "data" => Field::Data(value),
+            "event" => Field::EventType(value),
+            "id" => Field::Id(value),
+            "retry" => Field::Retry(value),
+            _ => Field::Unknown { name, value },
+        }
+    }
+}
+
+/// The reconnection time a `retry` value sets, if it sets one.
+///
+/// The spec acts on a value that "consists of only ASCII digits". An empty value is ignored
+/// (there is no integer to read), and so is anything with another character, a sign, a space or a
+/// dot. A value too large for `u64` saturates to `u64::MAX` milliseconds, the closest the type
+/// comes to the spec's unbounded integer (in effect: never reconnect).
+///
+/// ```
+/// use ssewire_parser::parse_retry;
+/// assert_eq!(parse_retry("3000"), Some(3000));
+/// assert_eq!(parse_retry("007"), Some(7));
+/// assert_eq!(parse_retry(""), None);
+/// assert_eq!(parse_retry("1.5"), None);
+/// assert_eq!(parse_retry("99999999999999999999999"), Some(u64::MAX));
+/// ```
+pub fn parse_retry(value: &str) -> Option<u64> {
+    parse_retry_bytes(value.as_bytes())
+}
+
+pub(crate) fn parse_retry_bytes(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(value.iter().fold(0u64, |millis, &digit| {
+        millis
+            .saturating_mul(10)
+            .saturating_add(u64::from(digit - b'0'))
+    }))
+}
+
+/// The field-level parser: pushes chunks in, pulls [`Field`]s out.
+///
+/// Use this level to see every line, comments and unknown fields included (a linter, a proxy
+/// that rewrites streams); use [`crate::Parser`] for events. It shares the event level's line
+/// machinery, BOM and line-end handling; every line it reports is subject to [`Limits::line`].
+///
+/// ```
+/// use ssewire_parser::{Field, FieldParser};
+/// let mut fields = FieldParser::new();
+/// let mut input: &[u8] = b"\xEF\xBB\xBF: hi\r\nevent: tick\rdata\n\n";
+/// let mut seen = Vec::new();
+/// loop {
+///     let (field, used) = fields.feed(input);
+///     input = &input[used..];
+///     match field.unwrap() {
+///         Some(field) => seen.push(format!("{field:?}")),
+///         None => break,
+///     }
+/// }
+/// assert_eq!(seen, ["Comment(\"hi\")", "EventType(\"tick\")", "Data(\"\")", "BlankLine"]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct FieldParser {
+    lines: LineReader,
+    scratch: String,
+}
+
+impl Default for FieldParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FieldParser {
+    /// A field parser with [`Limits::default`].
+    ///
+    /// ```
+    /// let _ = ssewire_parser::FieldParser::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::with_limits(Limits::default())
+    }
+
+    /// A field parser with the given limits (only [`Limits::line`] applies at this level).
+    ///
+    /// ```
+    /// use ssewire_parser::{FieldParser, Limits};
+    /// let mut fields = FieldParser::with_limits(Limits::default().max_line_bytes(4));
+    /// assert!(fields.feed(b": long comment\n").0.is_err());
+    /// ```
+    pub fn with_limits(limits: Limits) -> Self {
+        FieldParser {
+            lines: LineReader::new(&limits),
+            scratch: String::new(),
+        }
+    }
+
+    /// Parses from the start of `input` up to and including the next complete line.
+    ///
+    /// Returns the field (or `None` once all of `input` is used and no line completed: feed the
+    /// next chunk) and how many bytes of `input` were used; pass the rest back in next time.
+    /// A chunk may end anywhere, inside a line, a CRLF or a UTF-8 sequence.
+    ///
+    /// # Errors
+    /// [`LimitExceeded`] when a line is longer than [`Limits::line`]; the line is dropped and the
+    /// next call carries on after it.
+    ///
+    /// # Panics
+    /// Never.
+    ///
+    /// ```
+    /// use ssewire_parser::{Field, FieldParser};
+    /// let mut fields = FieldParser::new();
+    /// assert_eq!(fields.feed(b"retry: 10"), (Ok(None), 9));
+    /// assert_eq!(fields.feed(b"00\r"), (Ok(Some(Field::Retry("1000"))), 3));
+    /// ```
+    pub fn feed<'a>(
+        &'a mut self,
+        input: &'a [u8],
+    ) -> (Result<Option<Field<'a>>, LimitExceeded>, usize) {
+        let mut pos = 0;
+        let next = self.lines.next(input, &mut pos, Keep::All);
+        self.lines.advance(pos);
+        let at = match next {
+            Next::NeedInput => return (Ok(None), pos),
+            Next::TooLong(err) => return (Err(err), pos),
+            Next::Line(at) => at,
+        };
+        let bytes = match at {
+            LineAt::Input(start, end) => &input[start..end],
+            LineAt::Carry => &self.lines.carry[..],
+        };
+        let line = utf8::decode(bytes, &mut self.scratch);
+        (Ok(Some(Field::from_line(line))), pos)
+    }
+
+    /// Ends the stream: a line still incomplete is dropped (the spec processes only lines that
+    /// end), and the parser is ready for a new stream (its BOM included).
+    ///
+    /// ```
+    /// use ssewire_parser::FieldParser;
+    /// let mut fields = FieldParser::new();
+    /// assert_eq!(fields.feed(b"data: never ended"), (Ok(None), 17));
+    /// fields.finish();
+    /// assert_eq!(fields.feed(b"\n").0, Ok(Some(ssewire_parser::Field::BlankLine)));
+    /// ```
+    pub fn finish(&mut self) {
+        self.lines.reset();
+    }
+}
