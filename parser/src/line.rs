@@ -248,7 +248,6 @@ impl LineReader {
     }
 }
 
-
 /// One line of an event stream, as the spec's "parsing an event stream" step splits it.
 ///
 /// Values are borrowed from the chunk when the line lies inside it, otherwise from the

@@ -1,0 +1,190 @@
+//! Every event the encoder writes parses back to itself (with CR and CRLF in data as LF).
+
+use ssewire_encoder::{Comment, EncodeError, Event, EventId, EventType, FieldKind};
+use ssewire_parser::{Parser, Step};
+
+/// Parses `bytes` fed one byte at a time (the hardest chunking), returning (type, data, id)
+/// per event and every retry.
+fn parse(bytes: &[u8]) -> (Vec<(String, String, String)>, Vec<u64>) {
+    let mut parser = Parser::new();
+    let (mut events, mut retries) = (Vec::new(), Vec::new());
+    for byte in bytes.chunks(1) {
+        parser.feed_each(byte, |step| match step.unwrap() {
+            Step::Event(e) => events.push((
+                e.event_type().to_owned(),
+                e.data().to_owned(),
+                e.last_event_id().to_owned(),
+            )),
+            Step::Retry(millis) => retries.push(millis),
+            Step::NeedInput => unreachable!(),
+        });
+    }
+    parser.finish();
+    (events, retries)
+}
+
+const DATA: &[&str] = &[
+    "",
+    " ",
+    "  two leading spaces",
+    "trailing space ",
+    "a\nb",
+    "a\r\nb",
+    "a\rb",
+    "\n",
+    "\r\n",
+    "\r",
+    "\n\n",
+    "\r\r\n\n\r",
+    "ends with lf\n",
+    "\nstarts with lf",
+    ":looks like a comment",
+    "data: nested",
+    "\u{FEFF}bom inside",
+    "nul \0 inside",
+    "unicode é ✓ 😀",
+    "tab\tinside",
+];
+
+#[test]
+fn every_tricky_data_value_round_trips() {
+    for data in DATA {
+        let mut out = Vec::new();
+        Event::new(data).encode(&mut out);
+        let (events, _) = parse(&out);
+        let want = data.replace("\r\n", "\n").replace('\r', "\n");
+        assert_eq!(
+            events,
+            [("message".into(), want, String::new())],
+            "{data:?}"
+        );
+    }
+}
+
+#[test]
+fn types_ids_and_retries_round_trip_alongside_comments() {
+    let mut out = Vec::new();
+    let types = ["", " leading", "message", "tick", "nul\0ok", "é"];
+    let ids = ["", " 1", "abc", "😀", "a:b"];
+    let mut want = Vec::new();
+    for (n, (event_type, id)) in types.iter().zip(ids.iter().cycle()).enumerate() {
+        Comment::new("between\r\nevents").encode(&mut out);
+        Event::new(DATA[n])
+            .event_type(event_type)
+            .unwrap()
+            .id(id)
+            .unwrap()
+            .retry(n as u64)
+            .encode(&mut out);
+        let shown_type = if event_type.is_empty() {
+            "message"
+        } else {
+            event_type
+        };
+        let data = DATA[n].replace("\r\n", "\n").replace('\r', "\n");
+        want.push((shown_type.to_owned(), data, (*id).to_owned()));
+    }
+    let (events, retries) = parse(&out);
+    assert_eq!(events, want);
+    assert_eq!(retries, (0..types.len() as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_block_without_data_dispatches_nothing_but_sets_the_id() {
+    let mut out = Vec::new();
+    Event::without_data().id("5").unwrap().encode(&mut out);
+    Event::new("after").encode(&mut out);
+    assert_eq!(
+        parse(&out).0,
+        [("message".into(), "after".into(), "5".into())]
+    );
+}
+
+#[test]
+fn an_empty_id_resets_the_last_event_id() {
+    let mut out = Vec::new();
+    Event::new("a").id("1").unwrap().encode(&mut out);
+    Event::new("b").id("").unwrap().encode(&mut out);
+    let ids: Vec<String> = parse(&out).0.into_iter().map(|e| e.2).collect();
+    assert_eq!(ids, ["1", ""]);
+}
+
+#[test]
+fn values_the_format_cannot_carry_are_refused_with_their_position() {
+    let cases: [(Result<(), EncodeError>, FieldKind, char, usize, &str); 5] = [
+        (
+            EventId::new("a\nb").map(drop),
+            FieldKind::EventId,
+            '\n',
+            1,
+            "event id contains U+000A LINE FEED at byte 1",
+        ),
+        (
+            EventId::new("\r").map(drop),
+            FieldKind::EventId,
+            '\r',
+            0,
+            "event id contains U+000D CARRIAGE RETURN at byte 0",
+        ),
+        (
+            EventId::new("ab\0").map(drop),
+            FieldKind::EventId,
+            '\0',
+            2,
+            "event id contains U+0000 NULL at byte 2",
+        ),
+        (
+            EventType::new("é\n").map(drop),
+            FieldKind::EventType,
+            '\n',
+            2,
+            "event type contains U+000A LINE FEED at byte 2",
+        ),
+        (
+            EventType::new("x\ry").map(drop),
+            FieldKind::EventType,
+            '\r',
+            1,
+            "event type contains U+000D CARRIAGE RETURN at byte 1",
+        ),
+    ];
+    for (result, field, character, index, message) in cases {
+        let err = result.unwrap_err();
+        assert_eq!(
+            (err.field(), err.character(), err.index()),
+            (field, character, index)
+        );
+        assert_eq!(err.to_string(), message);
+    }
+    assert!(EventType::new("nul\0is fine in a type").is_ok());
+}
+
+#[test]
+fn pieces_concatenate_to_the_encoded_bytes() {
+    let event = Event::new("a\r\n\rb\n")
+        .event_type("t")
+        .unwrap()
+        .id("")
+        .unwrap()
+        .retry(u64::MAX);
+    let mut joined = Vec::new();
+    event.for_each_piece(|piece| joined.extend_from_slice(piece));
+    let mut encoded = Vec::new();
+    event.encode(&mut encoded);
+    assert_eq!(joined, encoded);
+    assert_eq!(
+        encoded,
+        b"event: t\nid:\nretry: 18446744073709551615\ndata: a\ndata:\ndata: b\ndata:\n\n"
+    );
+}
+
+#[test]
+fn large_data_is_lent_not_copied_into_pieces() {
+    let payload = "x".repeat(1 << 20);
+    let event = Event::new(&payload);
+    let mut lent = false;
+    event.for_each_piece(|piece| {
+        lent |= piece.as_ptr() == payload.as_ptr() && piece.len() == payload.len()
+    });
+    assert!(lent);
+}
