@@ -109,53 +109,32 @@ fn an_empty_id_resets_the_last_event_id() {
     assert_eq!(ids, ["1", ""]);
 }
 
+fn assert_refused<T: std::fmt::Debug>(
+    result: Result<T, EncodeError>,
+    (field, character, index): (FieldKind, char, usize),
+    message: &str,
+) {
+    let err = result.unwrap_err();
+    assert_eq!(
+        (err.field(), err.character(), err.index()),
+        (field, character, index)
+    );
+    assert_eq!(err.to_string(), message);
+}
+
 #[test]
 fn values_the_format_cannot_carry_are_refused_with_their_position() {
-    let cases: [(Result<(), EncodeError>, FieldKind, char, usize, &str); 5] = [
-        (
-            EventId::new("a\nb").map(drop),
-            FieldKind::EventId,
-            '\n',
-            1,
-            "event id contains U+000A LINE FEED at byte 1",
-        ),
-        (
-            EventId::new("\r").map(drop),
-            FieldKind::EventId,
-            '\r',
-            0,
-            "event id contains U+000D CARRIAGE RETURN at byte 0",
-        ),
-        (
-            EventId::new("ab\0").map(drop),
-            FieldKind::EventId,
-            '\0',
-            2,
-            "event id contains U+0000 NULL at byte 2",
-        ),
-        (
-            EventType::new("é\n").map(drop),
-            FieldKind::EventType,
-            '\n',
-            2,
-            "event type contains U+000A LINE FEED at byte 2",
-        ),
-        (
-            EventType::new("x\ry").map(drop),
-            FieldKind::EventType,
-            '\r',
-            1,
-            "event type contains U+000D CARRIAGE RETURN at byte 1",
-        ),
-    ];
-    for (result, field, character, index, message) in cases {
-        let err = result.unwrap_err();
-        assert_eq!(
-            (err.field(), err.character(), err.index()),
-            (field, character, index)
-        );
-        assert_eq!(err.to_string(), message);
-    }
+    use FieldKind::{EventId as Id, EventType as Type};
+    let id_lf = "event id contains U+000A LINE FEED at byte 1";
+    assert_refused(EventId::new("a\nb"), (Id, '\n', 1), id_lf);
+    let id_cr = "event id contains U+000D CARRIAGE RETURN at byte 0";
+    assert_refused(EventId::new("\r"), (Id, '\r', 0), id_cr);
+    let id_nul = "event id contains U+0000 NULL at byte 2";
+    assert_refused(EventId::new("ab\0"), (Id, '\0', 2), id_nul);
+    let type_lf = "event type contains U+000A LINE FEED at byte 2";
+    assert_refused(EventType::new("é\n"), (Type, '\n', 2), type_lf);
+    let type_cr = "event type contains U+000D CARRIAGE RETURN at byte 1";
+    assert_refused(Event::new("x").event_type("x\ry"), (Type, '\r', 1), type_cr);
     assert!(EventType::new("nul\0is fine in a type").is_ok());
 }
 
