@@ -1,0 +1,198 @@
+//! This project's own adapter (`sse-conformance adapter`), exactly as
+//! `adapter-protocol.md` defines it: parse, `--count` and `--encode` modes.
+
+use std::io::{self, BufRead, Write};
+
+use serde::{Deserialize, Serialize};
+use ssewire_encoder::{Comment, EncodeError, Event as EncoderEvent};
+use ssewire_parser::{Limits, Parser, Step};
+
+use crate::Output;
+
+/// Parses `chunks` as one stream with this project's parser and returns what it reports:
+/// the closure to hand to [`crate::Runner::run`] for `ssewire-parser` itself.
+///
+/// ```
+/// use ssewire_conformance::{parse_with_ssewire, Output};
+/// assert_eq!(parse_with_ssewire(&[b"data: a", b"\n\n"]), [Output::event("message", "a", "")]);
+/// ```
+pub fn parse_with_ssewire(chunks: &[&[u8]]) -> Vec<Output> {
+    let mut parser = Parser::with_limits(Limits::UNLIMITED);
+    let mut out = Vec::new();
+    for chunk in chunks {
+        parser.feed_each(chunk, |step| match step {
+            Ok(Step::Event(e)) => {
+                out.push(Output::event(e.event_type(), e.data(), e.last_event_id()))
+            }
+            Ok(Step::Retry(millis)) => out.push(Output::Retry(millis)),
+            Ok(Step::NeedInput) | Err(_) => {}
+        });
+    }
+    parser.finish();
+    out
+}
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    event: &'a str,
+    data: &'a str,
+    id: &'a str,
+}
+
+/// Parse mode: `input` fed in pieces of `chunk_size` (or whole), one JSON line per event,
+/// retry and limit error written to `out`.
+///
+/// # Errors
+/// Only errors writing to `out`.
+///
+/// ```
+/// let mut out = Vec::new();
+/// ssewire_conformance::adapter::parse(b"retry: 7\ndata: x\n\n", Some(1), &mut out).unwrap();
+/// assert_eq!(out, b"{\"retry\":7}\n{\"event\":\"message\",\"data\":\"x\",\"id\":\"\"}\n");
+/// ```
+pub fn parse(input: &[u8], chunk_size: Option<usize>, out: &mut impl Write) -> io::Result<()> {
+    // The protocol asks for limits of at least 16 MiB: the defaults are exactly that.
+    let mut parser = Parser::new();
+    let mut result = Ok(());
+    for chunk in input.chunks(chunk_size.unwrap_or(input.len()).max(1)) {
+        parser.feed_each(chunk, |step| {
+            if result.is_err() {
+                return;
+            }
+            result = match step {
+                Ok(Step::Event(e)) => {
+                    let line = EventLine {
+                        event: e.event_type(),
+                        data: e.data(),
+                        id: e.last_event_id(),
+                    };
+                    serde_json::to_writer(&mut *out, &line)
+                        .map_err(io::Error::from)
+                        .and_then(|()| out.write_all(b"\n"))
+                }
+                Ok(Step::Retry(millis)) => writeln!(out, "{{\"retry\":{millis}}}"),
+                Ok(Step::NeedInput) => Ok(()),
+                Err(limit) => {
+                    writeln!(out, "{}", serde_json::json!({ "error": limit.to_string() }))
+                }
+            };
+        });
+        result
+            .as_ref()
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
+    }
+    parser.finish();
+    result
+}
+
+/// Count mode: the totals line `{"events":E,"retries":R,"data_bytes":B}`.
+///
+/// # Errors
+/// Only errors writing to `out`.
+///
+/// ```
+/// let mut out = Vec::new();
+/// ssewire_conformance::adapter::count(b"data: ab\n\nretry: 1\n", None, &mut out).unwrap();
+/// assert_eq!(out, b"{\"events\":1,\"retries\":1,\"data_bytes\":2}\n");
+/// ```
+pub fn count(input: &[u8], chunk_size: Option<usize>, out: &mut impl Write) -> io::Result<()> {
+    let mut parser = Parser::new();
+    let (mut events, mut retries, mut data_bytes) = (0u64, 0u64, 0u64);
+    for chunk in input.chunks(chunk_size.unwrap_or(input.len()).max(1)) {
+        parser.feed_each(chunk, |step| match step {
+            Ok(Step::Event(e)) => {
+                events += 1;
+                data_bytes += e.data().len() as u64;
+            }
+            Ok(Step::Retry(_)) => retries += 1,
+            Ok(Step::NeedInput) | Err(_) => {}
+        });
+    }
+    parser.finish();
+    writeln!(
+        out,
+        "{{\"events\":{events},\"retries\":{retries},\"data_bytes\":{data_bytes}}}"
+    )
+}
+
+/// One line of encode mode's input.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EncodeItem {
+    event: Option<String>,
+    data: Option<String>,
+    id: Option<String>,
+    retry: Option<u64>,
+    comment: Option<String>,
+}
+
+/// Why encode mode stopped.
+#[derive(Debug)]
+pub enum EncodeFailure {
+    /// An item the format cannot carry (exit status 2).
+    Refused(EncodeError),
+    /// A line that is not an item (exit status 1).
+    BadItem(String),
+    /// Reading or writing failed (exit status 1).
+    Io(io::Error),
+}
+
+/// Encode mode: JSON items in, `text/event-stream` out, stopping at the first item the
+/// encoder refuses (nothing is written for it; everything before it is).
+///
+/// An item without `data` becomes a block without data (it sets `id`/`retry` and dispatches
+/// nothing); `"data": ""` is an event with empty data.
+///
+/// # Errors
+/// [`EncodeFailure`] as above.
+///
+/// ```
+/// let items = "{\"data\":\"a\\nb\",\"id\":\"1\"}\n{\"comment\":\"hi\"}\n";
+/// let mut out = Vec::new();
+/// ssewire_conformance::adapter::encode(items.as_bytes(), &mut out).unwrap();
+/// assert_eq!(out, b"id: 1\ndata: a\ndata: b\n\n: hi\n");
+/// ```
+pub fn encode(input: impl BufRead, out: &mut impl Write) -> Result<(), EncodeFailure> {
+    let mut bytes = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(EncodeFailure::Io)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let item: EncodeItem = serde_json::from_str(&line)
+            .map_err(|e| EncodeFailure::BadItem(format!("line {}: {e}", n + 1)))?;
+        bytes.clear();
+        if let Some(text) = &item.comment {
+            if item.event.is_some()
+                || item.data.is_some()
+                || item.id.is_some()
+                || item.retry.is_some()
+            {
+                return Err(EncodeFailure::BadItem(format!(
+                    "line {}: a comment item has no other keys",
+                    n + 1
+                )));
+            }
+            Comment::new(text).encode(&mut bytes);
+        } else {
+            let mut event = match &item.data {
+                Some(data) => EncoderEvent::new(data),
+                None => EncoderEvent::without_data(),
+            };
+            if let Some(event_type) = &item.event {
+                event = event
+                    .event_type(event_type)
+                    .map_err(EncodeFailure::Refused)?;
+            }
+            if let Some(id) = &item.id {
+                event = event.id(id).map_err(EncodeFailure::Refused)?;
+            }
+            if let Some(millis) = item.retry {
+                event = event.retry(millis);
+            }
+            event.encode(&mut bytes);
+        }
+        out.write_all(&bytes).map_err(EncodeFailure::Io)?;
+    }
+    out.flush().map_err(EncodeFailure::Io)
+}
