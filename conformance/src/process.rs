@@ -296,7 +296,7 @@ pub fn run(settings: &AdapterRun, cases: &[&Case]) -> AdapterReport {
             .filter_map(|(r, &size)| r.as_ref().map(|(v, e)| (size, v, e)))
             .filter(|(_, v, _)| **v != Verdict::Pass)
             .collect();
-        let expected = settings.expected_failures.iter().any(|n| *n == case.name);
+        let expected = settings.expected_failures.contains(&case.name);
         let verdict = match (bad.first(), expected) {
             (None, false) => Verdict::Pass,
             (None, true) => Verdict::UnexpectedPass,

@@ -15,6 +15,9 @@ use crate::Output;
 ///     [Output::Retry(5), Output::event("message", "a\nb", "")],
 /// );
 /// ```
+// The nested `if`s mirror the spec's sentences ("if the field value does not contain ..."):
+// a literal transcription is this model's whole point.
+#[allow(clippy::collapsible_match)]
 pub fn parse(input: &[u8]) -> Vec<Output> {
     // "The stream must then be parsed by ... UTF-8 decode": one leading BOM is stripped, and
     // invalid sequences become U+FFFD.

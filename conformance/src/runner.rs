@@ -422,7 +422,7 @@ impl Runner {
                     }
                 }
             });
-            if self.expected_failures.iter().any(|n| *n == case.name) {
+            if self.expected_failures.contains(&case.name) {
                 verdict = match verdict {
                     Verdict::Pass => Verdict::UnexpectedPass,
                     _ => Verdict::ExpectedFailure,

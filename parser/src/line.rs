@@ -96,6 +96,17 @@ fn decide(keep: Keep, head: &[u8], tail: &[u8], complete: bool) -> Decision {
     }
 }
 
+/// Appends `bytes` to `carry`, growing it by doubling but never past `max` bytes of capacity
+/// (when the line cap is finite), so a hostile line costs at most the cap.
+fn append_bounded(carry: &mut Vec<u8>, bytes: &[u8], max: usize) {
+    let needed = carry.len() + bytes.len();
+    if needed > carry.capacity() {
+        let target = needed.max(carry.capacity() * 2).min(max.max(needed));
+        carry.reserve_exact(target - carry.len());
+    }
+    carry.extend_from_slice(bytes);
+}
+
 /// Finds lines; shared by [`FieldParser`] and [`crate::Parser`].
 #[derive(Clone, Debug)]
 pub(crate) struct LineReader {
@@ -219,10 +230,10 @@ impl LineReader {
             if self.carry.len() + len > self.max_line
                 && decide(keep, &self.carry, line, true) == Decision::Keep
             {
-                self.carry.clear();
+                self.release_carry();
                 return Next::TooLong(self.too_long());
             }
-            self.carry.extend_from_slice(line);
+            append_bounded(&mut self.carry, line, self.max_line);
             self.carry_is_line = true;
             return Next::Line(LineAt::Carry);
         }
@@ -239,12 +250,17 @@ impl LineReader {
         // An undecided start is at most five bytes: buffer it even past a tiny cap, because
         // whether the cap applies depends on bytes not seen yet.
         if decision == Decision::Keep && self.carry.len() + rest.len() > self.max_line {
-            self.carry.clear();
+            self.release_carry();
             self.discarding = true;
             return Some(self.too_long());
         }
-        self.carry.extend_from_slice(rest);
+        append_bounded(&mut self.carry, rest, self.max_line);
         None
+    }
+
+    /// Drops the carry and its memory: after a hostile line, do not keep its buffer around.
+    fn release_carry(&mut self) {
+        self.carry = Vec::new();
     }
 }
 

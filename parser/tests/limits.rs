@@ -1,0 +1,165 @@
+//! Limits: a clear error at the same point of the stream whatever the chunking, every earlier
+//! event delivered first, and the stream going on after it.
+
+use ssewire_parser::{FieldParser, Limit, LimitExceeded, Limits, Parser, Step};
+
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Event(String, String, String),
+    Retry(u64),
+    Error(Limit, usize, u64),
+}
+
+fn run(limits: Limits, chunks: &[&[u8]]) -> Vec<Seen> {
+    let mut parser = Parser::with_limits(limits);
+    let mut seen = Vec::new();
+    for chunk in chunks {
+        parser.feed_each(chunk, |step| {
+            seen.push(match step {
+                Ok(Step::Event(e)) => Seen::Event(
+                    e.event_type().into(),
+                    e.data().into(),
+                    e.last_event_id().into(),
+                ),
+                Ok(Step::Retry(ms)) => Seen::Retry(ms),
+                Ok(Step::NeedInput) => unreachable!(),
+                Err(e) => Seen::Error(e.limit(), e.max(), e.offset()),
+            })
+        });
+    }
+    parser.finish();
+    seen
+}
+
+/// `run` over the whole input, 1-byte chunks, and every split point: all must agree.
+fn run_every_way(limits: Limits, input: &[u8]) -> Vec<Seen> {
+    let whole = run(limits, &[input]);
+    let bytes: Vec<&[u8]> = input.chunks(1).collect();
+    assert_eq!(run(limits, &bytes), whole, "1-byte chunks");
+    for at in 0..=input.len() {
+        let (a, b) = input.split_at(at);
+        assert_eq!(run(limits, &[a, b]), whole, "split at {at}");
+    }
+    whole
+}
+
+fn event(data: &str) -> Seen {
+    Seen::Event("message".into(), data.into(), String::new())
+}
+
+#[test]
+fn a_line_past_the_cap_is_an_error_then_the_next_event_arrives() {
+    let limits = Limits::default().max_line_bytes(10);
+    let input = b"data: ok\n\ndata: far too long\ndata: rest\n\ndata: next\n\n";
+    assert_eq!(
+        run_every_way(limits, input),
+        [event("ok"), Seen::Error(Limit::Line, 10, 10), event("next")]
+    );
+}
+
+#[test]
+fn event_data_past_the_cap_drops_that_event_only() {
+    let limits = Limits::default().max_event_data_bytes(5);
+    let input = b"data: ab\ndata: cd\n\ndata: abc\ndata: de\nid: 9\n\ndata: 12345\n\n";
+    // "ab\ncd" is 5 bytes: allowed. "abc\nde" is 6: refused at the line that made it so, and
+    // the rest of that block (its id too) is dropped.
+    assert_eq!(
+        run_every_way(limits, input),
+        [
+            event("ab\ncd"),
+            Seen::Error(Limit::EventData, 5, 29),
+            event("12345")
+        ]
+    );
+}
+
+#[test]
+fn comments_and_unknown_fields_are_never_buffered_so_never_limited() {
+    let limits = Limits::default().max_line_bytes(8);
+    let input = b": a long long comment\nunknown-field: with a long value\ndata: ok\n\n";
+    assert_eq!(run_every_way(limits, input), [event("ok")]);
+}
+
+#[test]
+fn a_line_that_could_still_become_a_known_field_is_not_refused_early() {
+    // With a 2-byte cap, "dat" is undecided until its next byte: "datx" is unknown (no error),
+    // "data" is kept (an error), however the bytes arrive.
+    let limits = Limits::default().max_line_bytes(2);
+    assert_eq!(run_every_way(limits, b"datx: 1\n\n"), []);
+    assert_eq!(
+        run_every_way(limits, b"data: 1\n\n"),
+        [Seen::Error(Limit::Line, 2, 0)]
+    );
+}
+
+#[test]
+fn the_offset_counts_from_the_first_byte_of_the_stream() {
+    let limits = Limits::default().max_line_bytes(4);
+    let input = b"\xEF\xBB\xBF: c\n\nid: 12345\n\n";
+    assert_eq!(
+        run_every_way(limits, input),
+        [Seen::Error(Limit::Line, 4, 8)]
+    );
+}
+
+#[test]
+fn the_error_message_names_the_limit_its_size_and_where() {
+    let err: LimitExceeded = Parser::with_limits(Limits::default().max_event_data_bytes(3))
+        .feed(b"data: 1234\n")
+        .0
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "event data longer than the 3-byte limit at byte 0"
+    );
+    let err = FieldParser::with_limits(Limits::default().max_line_bytes(1))
+        .feed(b"::\n")
+        .0
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line longer than the 1-byte limit at byte 0"
+    );
+}
+
+#[test]
+fn the_field_level_limits_every_line_and_goes_on() {
+    let mut fields = FieldParser::with_limits(Limits::default().max_line_bytes(3));
+    let mut input: &[u8] = b": long\nid\n";
+    let (first, used) = fields.feed(input);
+    assert_eq!(first.unwrap_err().limit(), Limit::Line);
+    input = &input[used..];
+    assert_eq!(
+        fields.feed(input).0,
+        Ok(Some(ssewire_parser::Field::Id("")))
+    );
+}
+
+#[test]
+fn hostile_inputs_never_panic_and_respect_tiny_limits() {
+    // Every byte value, every line-end mix, short and long, through tiny and unlimited caps.
+    let mut inputs: Vec<Vec<u8>> = vec![(0..=255).collect(), vec![b'\r'; 300], vec![b':'; 300]];
+    for seed in 0..50u32 {
+        let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        let alphabet = b"data:event:id:retry: \r\n\r\n\xEF\xBB\xBF\x00\xFF\xC3\xA9123";
+        inputs.push(
+            (0..200)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    alphabet[state as usize % alphabet.len()]
+                })
+                .collect(),
+        );
+    }
+    for limits in [
+        Limits::default().max_line_bytes(0).max_event_data_bytes(0),
+        Limits::default().max_line_bytes(3).max_event_data_bytes(5),
+        Limits::UNLIMITED,
+    ] {
+        for input in &inputs {
+            run_every_way(limits, input);
+        }
+    }
+}

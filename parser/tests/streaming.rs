@@ -1,0 +1,205 @@
+//! Step by step: what each `feed` returns, and how much it used, at the awkward splits.
+
+use ssewire_parser::{Event, Field, FieldParser, Parser, Step};
+
+fn event<'a>(event_type: &'a str, data: &'a str, id: &'a str) -> Step<'a> {
+    Step::Event(Event::new(event_type, data, id))
+}
+
+#[test]
+fn a_bom_split_one_then_two_is_stripped() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.feed(b"\xEF"), (Ok(Step::NeedInput), 1));
+    assert_eq!(
+        parser.feed(b"\xBB\xBFdata: x\n\n"),
+        (Ok(event("message", "x", "")), 11)
+    );
+}
+
+#[test]
+fn a_bom_split_two_then_one_is_stripped() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.feed(b"\xEF\xBB"), (Ok(Step::NeedInput), 2));
+    assert_eq!(parser.feed(b"\xBF"), (Ok(Step::NeedInput), 1));
+    assert_eq!(
+        parser.feed(b"data: x\n\n"),
+        (Ok(event("message", "x", "")), 9)
+    );
+}
+
+#[test]
+fn bytes_that_start_like_a_bom_but_are_not_one_stay_in_the_first_line() {
+    let mut fields = FieldParser::new();
+    assert_eq!(fields.feed(b"\xEF\xBB"), (Ok(None), 2));
+    assert_eq!(
+        fields.feed(b"x: y\n"),
+        (
+            Ok(Some(Field::Unknown {
+                name: "\u{FFFD}x",
+                value: "y"
+            })),
+            5
+        )
+    );
+}
+
+#[test]
+fn only_the_first_bom_of_a_stream_is_stripped() {
+    let mut fields = FieldParser::new();
+    let (field, _) = fields.feed(b"\xEF\xBB\xBF\xEF\xBB\xBFdata\n");
+    assert_eq!(
+        field,
+        Ok(Some(Field::Unknown {
+            name: "\u{FEFF}data",
+            value: ""
+        }))
+    );
+}
+
+#[test]
+fn cr_ending_a_chunk_then_lf_is_one_line_end() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.feed(b"data: a\r"), (Ok(Step::NeedInput), 8));
+    // The LF completes the CRLF; it is not a second (blank) line.
+    assert_eq!(parser.feed(b"\n"), (Ok(Step::NeedInput), 1));
+    assert_eq!(parser.feed(b"\n"), (Ok(event("message", "a", "")), 1));
+}
+
+#[test]
+fn cr_ending_a_chunk_then_cr_is_a_blank_line() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.feed(b"data: a\r"), (Ok(Step::NeedInput), 8));
+    assert_eq!(parser.feed(b"\r"), (Ok(event("message", "a", "")), 1));
+}
+
+#[test]
+fn a_cr_at_the_end_of_the_stream_ends_its_line_at_once() {
+    let mut parser = Parser::new();
+    assert_eq!(
+        parser.feed(b"data: a\r\r"),
+        (Ok(event("message", "a", "")), 9)
+    );
+}
+
+#[test]
+fn an_empty_chunk_changes_nothing_even_between_cr_and_lf() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.feed(b""), (Ok(Step::NeedInput), 0));
+    assert_eq!(parser.feed(b"data: a\r"), (Ok(Step::NeedInput), 8));
+    assert_eq!(parser.feed(b""), (Ok(Step::NeedInput), 0));
+    assert_eq!(parser.feed(b"\n\n"), (Ok(event("message", "a", "")), 2));
+}
+
+#[test]
+fn each_step_uses_the_input_up_to_what_it_completed() {
+    let input: &[u8] = b"retry: 5\ndata: a\n\n: c\ndata: b\n\n";
+    let mut parser = Parser::new();
+    assert_eq!(parser.feed(input), (Ok(Step::Retry(5)), 9));
+    assert_eq!(parser.feed(&input[9..]), (Ok(event("message", "a", "")), 9));
+    assert_eq!(
+        parser.feed(&input[18..]),
+        (Ok(event("message", "b", "")), 13)
+    );
+    assert_eq!(parser.feed(&input[31..]), (Ok(Step::NeedInput), 0));
+}
+
+#[test]
+fn a_single_data_line_event_borrows_the_chunk() {
+    let input: &[u8] = b"event: tick\ndata: payload\n\n";
+    let mut parser = Parser::new();
+    let (step, _) = parser.feed(input);
+    let Ok(Step::Event(event)) = step else {
+        panic!("{step:?}")
+    };
+    let range = input.as_ptr_range();
+    assert!(range.contains(&event.data().as_ptr()), "data is a copy");
+    assert!(
+        range.contains(&event.event_type().as_ptr()),
+        "event type is a copy"
+    );
+}
+
+#[test]
+fn an_event_split_across_chunks_is_delivered_whole() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.feed(b"event: ti"), (Ok(Step::NeedInput), 9));
+    assert_eq!(parser.feed(b"ck\ndata: a"), (Ok(Step::NeedInput), 10));
+    assert_eq!(parser.feed(b"\ndata: b\n"), (Ok(Step::NeedInput), 9));
+    assert_eq!(parser.feed(b"\n"), (Ok(event("tick", "a\nb", "")), 1));
+}
+
+#[test]
+fn a_retry_inside_a_block_keeps_the_block_intact() {
+    let mut parser = Parser::new();
+    let input: &[u8] = b"event: x\ndata: a\nretry: 7\ndata: b\n\n";
+    let (step, used) = parser.feed(input);
+    assert_eq!((step, used), (Ok(Step::Retry(7)), 26));
+    assert_eq!(parser.feed(&input[used..]).0, Ok(event("x", "a\nb", "")));
+}
+
+#[test]
+fn invalid_utf8_is_replaced_per_line() {
+    let mut parser = Parser::new();
+    let (step, _) = parser.feed(b"data: a\xFFb\xE2\x82\n\n");
+    assert_eq!(step, Ok(event("message", "a\u{FFFD}b\u{FFFD}", "")));
+}
+
+#[test]
+fn finish_discards_the_open_block_and_starts_a_new_stream() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.feed(b"id: 1\ndata: a\n\nid: 2\ndata: open\n").1, 15);
+    assert_eq!(parser.last_event_id(), "1");
+    parser.finish();
+    // A new connection: its own BOM, the old last event ID, nothing of the open block.
+    let (step, _) = parser.feed(b"\xEF\xBB\xBFdata: b\n\n");
+    assert_eq!(step, Ok(event("message", "b", "1")));
+}
+
+#[test]
+fn a_reconnecting_parser_starts_from_the_last_event_id() {
+    let mut parser = Parser::new().with_last_event_id("41");
+    assert_eq!(
+        parser.feed(b"data: x\n\n").0,
+        Ok(event("message", "x", "41"))
+    );
+    assert_eq!(
+        parser.feed(b"id\ndata: y\n\n").0,
+        Ok(event("message", "y", ""))
+    );
+}
+
+#[test]
+fn the_reconnection_time_is_remembered() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.reconnection_time(), None);
+    let _ = parser.feed(b"retry: 10\n");
+    let _ = parser.feed(b"retry: x\n");
+    assert_eq!(parser.reconnection_time(), Some(10));
+}
+
+#[test]
+fn the_field_level_reports_every_kind_of_line() {
+    let mut fields = FieldParser::new();
+    let mut input: &[u8] = b"data\r\nevent:  x\rid: \0\nretry: 1a\n:c\nother: v\n\n";
+    let mut seen = Vec::new();
+    loop {
+        let (field, used) = fields.feed(input);
+        input = &input[used..];
+        match field.unwrap() {
+            Some(field) => seen.push(format!("{field:?}")),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "Data(\"\")",
+            "EventType(\" x\")",
+            "Id(\"\\0\")",
+            "Retry(\"1a\")",
+            "Comment(\"c\")",
+            "Unknown { name: \"other\", value: \"v\" }",
+            "BlankLine",
+        ]
+    );
+}
