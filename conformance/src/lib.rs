@@ -28,3 +28,8 @@ pub use adapter::parse_with_ssewire;
 pub use case::{Case, Output, CASE_FILES};
 pub use escape::{escape, escape_truncated};
 pub use runner::{CaseResult, Chunkings, Report, Runner, Verdict};
+
+// The README's Rust examples run as doctests here (this crate depends on all the others).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
