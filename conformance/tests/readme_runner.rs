@@ -1,3 +1,4 @@
+//! The README's runner example, word for word below this line (tests/readme.rs checks it).
 use ssewire_conformance::{Chunkings, Output, Runner};
 
 /// Feeds `chunks` to the parser as one stream, ends the stream, and returns what it reported:
