@@ -20,6 +20,8 @@
 pub mod adapter;
 mod case;
 mod escape;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod process;
 pub mod reference;
 mod runner;
