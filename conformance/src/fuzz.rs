@@ -119,7 +119,7 @@ pub fn differential(data: &[u8]) {
 }
 
 /// One item to encode.
-#[derive(Arbitrary, Debug)]
+#[derive(Arbitrary, Clone, Debug)]
 pub enum Item {
     /// An event block; `data: None` dispatches nothing.
     Event {
@@ -145,17 +145,16 @@ pub struct RoundTrip {
     pub items: Vec<Item>,
 }
 
-/// Encodes arbitrary encodable items, parses them back in chunks, and expects exactly the
-/// events and retries that went in (CR and CRLF in data arriving as LF).
-pub fn roundtrip(data: &[u8]) {
-    let Ok(input) = RoundTrip::arbitrary_take_rest(Unstructured::new(data)) else {
-        return;
-    };
+/// Encodes `items` (their event types and IDs made encodable by dropping CR, LF and NUL)
+/// and returns the bytes with the outputs a conforming parser must give for them: each retry,
+/// then each event with data, its type defaulted, its data's CR and CRLF as LF, and the last
+/// event ID so far.
+pub fn encode_items(items: &[Item]) -> (Vec<u8>, Vec<Output>) {
     let keep = |s: &str, bad: &[char]| s.chars().filter(|c| !bad.contains(c)).collect::<String>();
     let mut bytes = Vec::new();
     let mut expect = Vec::new();
     let mut last_id = String::new();
-    for item in &input.items {
+    for item in items {
         match item {
             Item::Comment(text) => Comment::new(text).encode(&mut bytes),
             Item::Event {
@@ -195,6 +194,16 @@ pub fn roundtrip(data: &[u8]) {
             }
         }
     }
+    (bytes, expect)
+}
+
+/// Encodes arbitrary encodable items, parses them back in chunks, and expects exactly the
+/// events and retries that went in (see [`encode_items`]).
+pub fn roundtrip(data: &[u8]) {
+    let Ok(input) = RoundTrip::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let (bytes, expect) = encode_items(&input.items);
     let got: Vec<Output> = events(Limits::UNLIMITED, &chunks(input.seed, &bytes))
         .into_iter()
         .map(|o| o.expect("no limits"))

@@ -167,3 +167,25 @@ fn large_data_is_lent_not_copied_into_pieces() {
     });
     assert!(lent);
 }
+
+#[cfg(feature = "bytes")]
+#[test]
+fn encoding_into_a_bufmut_gives_the_same_bytes_as_into_a_vec() {
+    let event = Event::new("a\r\nb")
+        .event_type("t")
+        .unwrap()
+        .id("1")
+        .unwrap()
+        .retry(5);
+    let comment = Comment::new("x\ny");
+    let (mut vec, mut buf) = (Vec::new(), bytes::BytesMut::new());
+    event.encode(&mut vec);
+    comment.encode(&mut vec);
+    event.encode_to_buf(&mut buf);
+    comment.encode_to_buf(&mut buf);
+    assert_eq!(&buf[..], &vec[..]);
+    assert_eq!(
+        &buf[..],
+        b"event: t\nid: 1\nretry: 5\ndata: a\ndata: b\n\n: x\n: y\n"
+    );
+}
