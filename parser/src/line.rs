@@ -63,13 +63,11 @@ enum Decision {
 }
 
 /// Whether a line whose first bytes are `head` then `tail` is one to keep under `keep`.
-/// `complete` says the line ends after `tail`.
+/// `complete` says the line ends after `tail`. (A blank line is never too long nor partial, so
+/// what this says of one does not matter.)
 fn decide(keep: Keep, head: &[u8], tail: &[u8], complete: bool) -> Decision {
-    let empty = head.is_empty() && tail.is_empty();
     match keep {
         Keep::All => return Decision::Keep,
-        Keep::BlankOnly if empty && !complete => return Decision::Undecided,
-        Keep::BlankOnly if empty => return Decision::Keep,
         Keep::BlankOnly => return Decision::Drop,
         Keep::KnownFields => {}
     }
@@ -86,12 +84,10 @@ fn decide(keep: Keep, head: &[u8], tail: &[u8], complete: bool) -> Decision {
         Some(0) => Decision::Drop,
         Some(colon) if known(&probe[..colon]) => Decision::Keep,
         Some(_) => Decision::Drop,
-        None if len == NAME_PROBE => Decision::Drop,
-        None if complete => match len == 0 || known(probe) {
-            true => Decision::Keep,
-            false => Decision::Drop,
-        },
-        None if KNOWN_NAMES.iter().any(|name| name.starts_with(probe)) => Decision::Undecided,
+        None if complete && known(probe) => Decision::Keep,
+        None if complete => Decision::Drop,
+        // Five bytes without a colon may still become `retry:`; six cannot be a known name.
+        None if len < NAME_PROBE => Decision::Undecided,
         None => Decision::Drop,
     }
 }

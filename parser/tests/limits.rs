@@ -93,6 +93,43 @@ fn a_line_that_could_still_become_a_known_field_is_not_refused_early() {
 }
 
 #[test]
+fn a_known_field_without_a_colon_is_limited_like_any_kept_line() {
+    let limits = Limits::default().max_line_bytes(3);
+    assert_eq!(
+        run_every_way(limits, b"data\n\n"),
+        [Seen::Error(Limit::Line, 3, 0)]
+    );
+    assert_eq!(run_every_way(limits, b"datum\n\n"), []);
+}
+
+#[test]
+fn lines_of_a_block_dropped_after_an_error_are_not_limited_again() {
+    // The data cap drops the block; its later long line must not raise a second error.
+    let limits = Limits::default().max_line_bytes(20).max_event_data_bytes(3);
+    let input = b"data: 1234\ndata: this line is longer than twenty bytes\n\ndata: ok\n\n";
+    assert_eq!(
+        run_every_way(limits, input),
+        [
+            Seen::Error(Limit::EventData, 3, 0),
+            Seen::Event("message".into(), "ok".into(), String::new())
+        ]
+    );
+}
+
+#[test]
+fn the_default_limits_are_16_mib() {
+    assert_eq!(
+        (Limits::default().line(), Limits::default().event_data()),
+        (16 << 20, 16 << 20)
+    );
+    assert_eq!(Limits::DEFAULT_BYTES, 16 << 20);
+    assert_eq!(
+        (Limits::UNLIMITED.line(), Limits::UNLIMITED.event_data()),
+        (usize::MAX, usize::MAX)
+    );
+}
+
+#[test]
 fn the_offset_counts_from_the_first_byte_of_the_stream() {
     let limits = Limits::default().max_line_bytes(4);
     let input = b"\xEF\xBB\xBF: c\n\nid: 12345\n\n";

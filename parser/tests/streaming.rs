@@ -203,3 +203,14 @@ fn the_field_level_reports_every_kind_of_line() {
         ]
     );
 }
+
+#[test]
+fn finishing_the_field_parser_drops_the_partial_line_and_restarts_the_stream() {
+    let mut fields = FieldParser::new();
+    assert_eq!(fields.feed(b"data: cut"), (Ok(None), 9));
+    fields.finish();
+    assert_eq!(fields.feed(b"\n").0, Ok(Some(Field::BlankLine)));
+    // A new stream: its BOM is stripped again.
+    fields.finish();
+    assert_eq!(fields.feed(b"\xEF\xBB\xBFid\n").0, Ok(Some(Field::Id(""))));
+}
