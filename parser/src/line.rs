@@ -84,8 +84,10 @@ fn decide(keep: Keep, head: &[u8], tail: &[u8], complete: bool) -> Decision {
         Some(0) => Decision::Drop,
         Some(colon) if known(&probe[..colon]) => Decision::Keep,
         Some(_) => Decision::Drop,
-        None if complete && known(probe) => Decision::Keep,
-        None if complete => Decision::Drop,
+        None if complete => match known(probe) {
+            true => Decision::Keep,
+            false => Decision::Drop,
+        },
         // Five bytes without a colon may still become `retry:`; six cannot be a known name.
         None if len < NAME_PROBE => Decision::Undecided,
         None => Decision::Drop,

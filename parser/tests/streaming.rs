@@ -117,6 +117,11 @@ fn a_single_data_line_event_borrows_the_chunk() {
         range.contains(&event.event_type().as_ptr()),
         "event type is a copy"
     );
+    assert!(event.is_borrowed());
+    let owned = event.into_owned();
+    assert!(!owned.is_borrowed());
+    assert!(!range.contains(&owned.data().as_ptr()));
+    assert_eq!((owned.event_type(), owned.data()), ("tick", "payload"));
 }
 
 #[test]
