@@ -9,10 +9,9 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use core::mem;
 
-use memchr::memchr;
-
 use crate::limits::{Limit, LimitExceeded, Limits};
 use crate::line::{parse_retry_bytes, Keep, LineAt, LineReader, Next};
+use crate::scan::Scan;
 use crate::utf8;
 
 /// What [`Parser::feed`] completed.
@@ -180,8 +179,11 @@ impl Block {
 pub struct Parser {
     lines: LineReader,
     block: Block,
-    /// The spec's last event ID buffer.
+    /// The spec's last event ID buffer, when `id_pending`; otherwise the buffer equals
+    /// `last_event_id` (a blank line swaps the two instead of copying).
     id_buffer: String,
+    /// An `id` line set `id_buffer` since the last blank line.
+    id_pending: bool,
     /// The source's last event ID string, set from the buffer at each blank line.
     last_event_id: String,
     reconnection_time: Option<u64>,
@@ -198,6 +200,8 @@ impl Default for Parser {
 
 /// What one line asks of `feed`.
 enum Action {
+    /// The chunk is used up.
+    NeedInput,
     Continue,
     Dispatch,
     Retry(u64),
@@ -232,6 +236,7 @@ impl Parser {
                 discarding: false,
             },
             id_buffer: String::new(),
+            id_pending: false,
             last_event_id: String::new(),
             reconnection_time: None,
             max_event_data: limits.event_data(),
@@ -249,9 +254,9 @@ impl Parser {
     /// ```
     #[must_use]
     pub fn with_last_event_id(mut self, id: &str) -> Self {
-        self.id_buffer.clear();
-        self.id_buffer.push_str(id);
-        self.last_event_id.clone_from(&self.id_buffer);
+        self.last_event_id.clear();
+        self.last_event_id.push_str(id);
+        self.id_pending = false;
         self
     }
 
@@ -316,30 +321,52 @@ impl Parser {
     /// assert_eq!(step, Ok(Step::NeedInput)); // "data: par" waits for the next chunk
     /// ```
     pub fn feed<'a>(&'a mut self, input: &'a [u8]) -> (Result<Step<'a>, LimitExceeded>, usize) {
+        let mut pos = 0;
+        let step = self.step(&mut Scan::new(input), &mut pos, true);
+        (step, pos)
+    }
+
+    /// [`Parser::feed`] on `scan`'s chunk from `pos`, moving `pos` past what it used. The scan
+    /// lives as long as the chunk, so [`Parser::feed_each`] scans each byte once. `advance`:
+    /// the chunk's first `pos` bytes are done with (`feed`'s caller passes the rest next time);
+    /// `feed_each` says so once, at the chunk's end, instead.
+    fn step<'a, 'i: 'a>(
+        &'a mut self,
+        scan: &mut Scan<'i>,
+        pos: &mut usize,
+        advance: bool,
+    ) -> Result<Step<'a>, LimitExceeded> {
         if mem::take(&mut self.dispatched) {
             self.block.clear();
         }
-        let mut pos = 0;
+        let input = scan.input();
         // The block's data and event type while they are single borrowed values (`Held::Borrowed`).
-        let mut data: &'a str = "";
-        let mut event_type: &'a str = "";
+        let mut data: &'i str = "";
+        let mut event_type: &'i str = "";
         let action = loop {
+            if self.lines.is_clean() && !self.block.discarding {
+                if let Some(action) = self.fast_lines(scan, pos, &mut data, &mut event_type) {
+                    break action;
+                }
+            }
             let keep = match self.block.discarding {
                 true => Keep::BlankOnly,
                 false => Keep::KnownFields,
             };
-            let action = match self.lines.next(input, &mut pos, keep) {
-                Next::NeedInput => break Ok(Action::Continue),
+            let action = match self.lines.next(scan, pos, keep) {
+                Next::NeedInput => break Ok(Action::NeedInput),
                 Next::TooLong(err) => break Err(err),
-                Next::Line(LineAt::Input(start, end)) => {
-                    self.interpret(&input[start..end], Some((&mut data, &mut event_type)))
-                }
-                Next::Line(LineAt::Carry) => {
+                Next::Line(LineAt::Input { start, end, ascii }) => self.interpret(
+                    &input[start..end],
+                    ascii,
+                    Some((&mut data, &mut event_type)),
+                ),
+                Next::Line(LineAt::Carry { ascii }) => {
                     // A carried line starts a call, before anything was borrowed; the carry is
                     // moved out and back so the block can be updated while reading it.
                     self.spill(data, event_type);
                     let carry = mem::take(&mut self.lines.carry);
-                    let action = self.interpret(&carry, None);
+                    let action = self.interpret(&carry, ascii, None);
                     self.lines.carry = carry;
                     action
                 }
@@ -349,7 +376,9 @@ impl Parser {
                 other => break Ok(other),
             }
         };
-        self.lines.advance(pos);
+        if advance {
+            self.lines.advance(*pos);
+        }
         let step = match action {
             Ok(Action::Dispatch) => {
                 self.dispatched = true;
@@ -368,9 +397,9 @@ impl Parser {
                     ),
                     last_event_id: Cow::Borrowed(&self.last_event_id),
                 };
-                return (Ok(Step::Event(event)), pos);
+                return Ok(Step::Event(event));
             }
-            Ok(Action::Continue) => Ok(Step::NeedInput),
+            Ok(Action::NeedInput | Action::Continue) => Ok(Step::NeedInput),
             Ok(Action::Retry(millis)) => Ok(Step::Retry(millis)),
             Ok(Action::TooMuchData(err)) | Err(err) => {
                 self.abandon_block();
@@ -378,7 +407,47 @@ impl Parser {
             }
         };
         self.spill(data, event_type);
-        (step, pos)
+        step
+    }
+
+    /// The hot loop: while no line spans chunks and nothing unusual is pending (a BOM still
+    /// being matched, an LF to swallow after a chunk-ending CR, a line or block being dropped),
+    /// takes each complete line straight from the scan. Returns `None` to hand the rest to the
+    /// general path (`LineReader::next`): at the chunk's end, or at a line past the line limit.
+    #[inline(always)]
+    fn fast_lines<'i>(
+        &mut self,
+        scan: &mut Scan<'i>,
+        pos: &mut usize,
+        data: &mut &'i str,
+        event_type: &mut &'i str,
+    ) -> Option<Result<Action, LimitExceeded>> {
+        let input = scan.input();
+        loop {
+            let (end, ascii) = scan.line_end(*pos).ok()?;
+            let start = *pos;
+            if end - start > self.lines.max_line() {
+                return None;
+            }
+            *pos = match input[end] {
+                b'\r' => match input.get(end + 1) {
+                    Some(b'\n') => end + 2,
+                    Some(_) => end + 1,
+                    None => {
+                        self.lines.skip_lf_next();
+                        end + 1
+                    }
+                },
+                _ => end + 1,
+            };
+            self.lines.set_line_start(start);
+            let line = &input[start..end];
+            match self.interpret_inline(line, ascii, Some((&mut *data, &mut *event_type))) {
+                Action::Continue => {}
+                Action::TooMuchData(err) => return Some(Err(err)),
+                other => return Some(Ok(other)),
+            }
+        }
     }
 
     /// Calls `each` with every step that `chunk` completes (never [`Step::NeedInput`]), then
@@ -403,17 +472,18 @@ impl Parser {
     /// ```
     pub fn feed_each(
         &mut self,
-        mut chunk: &[u8],
+        chunk: &[u8],
         mut each: impl FnMut(Result<Step<'_>, LimitExceeded>),
     ) {
+        let mut scan = Scan::new(chunk);
+        let mut pos = 0;
         loop {
-            let (step, used) = self.feed(chunk);
-            chunk = &chunk[used..];
-            match step {
-                Ok(Step::NeedInput) => return,
+            match self.step(&mut scan, &mut pos, false) {
+                Ok(Step::NeedInput) => break,
                 step => each(step),
             }
         }
+        self.lines.advance(chunk.len());
     }
 
     /// Ends the stream: a block not closed by a blank line is discarded, as the spec says of
@@ -433,7 +503,8 @@ impl Parser {
         self.block.clear();
         self.block.discarding = false;
         self.dispatched = false;
-        self.id_buffer.clone_from(&self.last_event_id);
+        // The discarded block's `id` never reached a blank line.
+        self.id_pending = false;
     }
 
     /// Moves borrowed values into the parser's buffers before `feed` returns mid-block.
@@ -455,17 +526,32 @@ impl Parser {
         self.block.discarding = true;
     }
 
-    /// Applies one line. `borrow` holds the feed call's borrowed slots when the line lies in the
-    /// chunk (so its values may stay borrowed), `None` when it is a carried line.
+    /// [`Parser::interpret_inline`] for the general path, which need not be inlined.
+    #[inline(never)]
     fn interpret<'l>(
         &mut self,
         line: &'l [u8],
+        ascii: bool,
+        borrow: Option<(&mut &'l str, &mut &'l str)>,
+    ) -> Action {
+        self.interpret_inline(line, ascii, borrow)
+    }
+
+    /// Applies one line. `borrow` holds the feed call's borrowed slots when the line lies in the
+    /// chunk (so its values may stay borrowed), `None` when it is a carried line.
+    #[inline(always)]
+    fn interpret_inline<'l>(
+        &mut self,
+        line: &'l [u8],
+        ascii: bool,
         borrow: Option<(&mut &'l str, &mut &'l str)>,
     ) -> Action {
         if line.is_empty() {
             // Dispatch, step 1: the last event ID string follows the buffer even when nothing
             // is dispatched.
-            self.last_event_id.clone_from(&self.id_buffer);
+            if mem::take(&mut self.id_pending) {
+                mem::swap(&mut self.last_event_id, &mut self.id_buffer);
+            }
             let discarded = mem::take(&mut self.block.discarding);
             if self.block.data == Held::Empty || discarded {
                 // Step 2: an empty data buffer dispatches nothing (and resets the buffers).
@@ -477,15 +563,11 @@ impl Parser {
         if self.block.discarding || line[0] == b':' {
             return Action::Continue;
         }
-        let (name, value) = match memchr(b':', line) {
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &line[line.len()..]),
+        let Some((name, value)) = known_field(line) else {
+            return Action::Continue;
         };
         match name {
-            b"data" => {
+            Name::Data => {
                 let block = &mut self.block;
                 let len = match block.data {
                     Held::Empty => value.len(),
@@ -499,58 +581,89 @@ impl Parser {
                     });
                 }
                 block.data_len = len;
-                match (block.data, borrow, core::str::from_utf8(value)) {
-                    (Held::Empty, Some((data, _)), Ok(text)) => {
+                match (block.data, borrow, utf8::text(value, ascii)) {
+                    (Held::Empty, Some((data, _)), Some(text)) => {
                         *data = text;
                         block.data = Held::Borrowed;
                     }
                     (Held::Empty, _, _) => {
                         block.data_buf.clear();
-                        utf8::push_lossy(&mut block.data_buf, value);
+                        utf8::push_text(&mut block.data_buf, value, ascii);
                         block.data = Held::Owned;
                     }
                     (Held::Borrowed, Some((data, _)), _) => {
                         block.data_buf.clear();
                         block.data_buf.push_str(data);
                         block.data_buf.push('\n');
-                        utf8::push_lossy(&mut block.data_buf, value);
+                        utf8::push_text(&mut block.data_buf, value, ascii);
                         block.data = Held::Owned;
                     }
                     (Held::Borrowed, None, _) => unreachable!("spilled before a carried line"),
                     (Held::Owned, _, _) => {
                         block.data_buf.push('\n');
-                        utf8::push_lossy(&mut block.data_buf, value);
+                        utf8::push_text(&mut block.data_buf, value, ascii);
                     }
                 }
             }
-            b"event" => {
+            Name::Event => {
                 let block = &mut self.block;
-                match (borrow, core::str::from_utf8(value)) {
+                match (borrow, utf8::text(value, ascii)) {
                     _ if value.is_empty() => block.event_type = Held::Empty,
-                    (Some((_, event_type)), Ok(text)) => {
+                    (Some((_, event_type)), Some(text)) => {
                         *event_type = text;
                         block.event_type = Held::Borrowed;
                     }
                     _ => {
                         block.type_buf.clear();
-                        utf8::push_lossy(&mut block.type_buf, value);
+                        utf8::push_text(&mut block.type_buf, value, ascii);
                         block.event_type = Held::Owned;
                     }
                 }
             }
             // An id holding NUL is ignored whole.
-            b"id" if memchr(0, value).is_none() => {
+            // Folded rather than searched: ids are short, and this compiles to a vector loop.
+            Name::Id if !value.iter().fold(false, |nul, &byte| nul | (byte == 0)) => {
                 self.id_buffer.clear();
-                utf8::push_lossy(&mut self.id_buffer, value);
+                utf8::push_text(&mut self.id_buffer, value, ascii);
+                self.id_pending = true;
             }
-            b"retry" => {
+            Name::Id => {}
+            Name::Retry => {
                 if let Some(millis) = parse_retry_bytes(value) {
                     self.reconnection_time = Some(millis);
                     return Action::Retry(millis);
                 }
             }
-            _ => {}
         }
         Action::Continue
+    }
+}
+
+/// The fields the event level acts on.
+#[derive(Clone, Copy)]
+enum Name {
+    Data,
+    Event,
+    Id,
+    Retry,
+}
+
+/// A non-blank, non-comment line's field, when its name is one the event level acts on, with
+/// the value (one leading space removed). Matches the name once, on the line's first bytes: the
+/// name runs to the first colon, so a line is `data` exactly when it is `data` or starts `data:`.
+#[inline(always)]
+fn known_field(line: &[u8]) -> Option<(Name, &[u8])> {
+    // Fixed-length compares, one per arm, so each is a single load and compare.
+    let (name, rest) = match line.first()? {
+        b'd' if line.first_chunk() == Some(b"data") => (Name::Data, &line[4..]),
+        b'e' if line.first_chunk() == Some(b"event") => (Name::Event, &line[5..]),
+        b'i' if line.first_chunk() == Some(b"id") => (Name::Id, &line[2..]),
+        b'r' if line.first_chunk() == Some(b"retry") => (Name::Retry, &line[5..]),
+        _ => return None,
+    };
+    match rest.split_first() {
+        None => Some((name, rest)),
+        Some((b':', value)) => Some((name, value.strip_prefix(b" ").unwrap_or(value))),
+        Some(_) => None,
     }
 }

@@ -51,6 +51,7 @@ extern crate alloc;
 mod event;
 mod limits;
 mod line;
+mod scan;
 mod utf8;
 
 pub use event::{Event, Parser, Step};

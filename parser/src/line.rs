@@ -18,9 +18,10 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 use crate::limits::{Limit, LimitExceeded, Limits};
+use crate::scan::Scan;
 use crate::utf8;
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
@@ -43,10 +44,14 @@ pub(crate) enum Keep {
 /// Where a reported line's bytes are.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum LineAt {
-    /// `input[start..end]` of the chunk being fed.
-    Input(usize, usize),
-    /// The reader's `carry` buffer (valid until the next call to `next`).
-    Carry,
+    /// `input[start..end]` of the chunk being fed; `ascii` when the scan saw no byte ≥ 0x80 in it.
+    Input {
+        start: usize,
+        end: usize,
+        ascii: bool,
+    },
+    /// The reader's `carry` buffer (valid until the next call to `next`); `ascii` as above.
+    Carry { ascii: bool },
 }
 
 pub(crate) enum Next {
@@ -112,6 +117,8 @@ pub(crate) struct LineReader {
     pub(crate) carry: Vec<u8>,
     /// `carry` holds a complete line that was handed out; clear it before going on.
     carry_is_line: bool,
+    /// Every byte in `carry` is below 0x80, as the scan (or the BOM logic) saw them appended.
+    carry_ascii: bool,
     skip_lf: bool,
     bom_matched: u8,
     /// The rest of the current line is dropped.
@@ -128,6 +135,7 @@ impl LineReader {
         LineReader {
             carry: Vec::new(),
             carry_is_line: false,
+            carry_ascii: true,
             skip_lf: false,
             bom_matched: 0,
             discarding: false,
@@ -139,8 +147,7 @@ impl LineReader {
 
     /// Forgets the stream: the next byte is the first of a new one.
     pub(crate) fn reset(&mut self) {
-        self.carry.clear();
-        self.carry_is_line = false;
+        self.clear_carry();
         self.skip_lf = false;
         self.bom_matched = 0;
         self.discarding = false;
@@ -159,6 +166,35 @@ impl LineReader {
         self.line_start
     }
 
+    /// Nothing is pending between lines: no carried bytes, no LF to swallow, the BOM decided,
+    /// no line being dropped. Then a complete line in the chunk needs none of `next`'s cases.
+    #[inline(always)]
+    pub(crate) fn is_clean(&self) -> bool {
+        self.carry.is_empty()
+            && !self.skip_lf
+            && self.bom_matched == BOM_DECIDED
+            && !self.discarding
+    }
+
+    /// For the event level's fast path: the line it takes starts at `pos` of the chunk.
+    #[inline(always)]
+    pub(crate) fn set_line_start(&mut self, pos: usize) {
+        self.line_start = self.chunk_start + pos as u64;
+    }
+
+    /// For the event level's fast path: the chunk ended in a CR, so an LF opening the next
+    /// chunk belongs to it.
+    #[inline(always)]
+    pub(crate) fn skip_lf_next(&mut self) {
+        self.skip_lf = true;
+    }
+
+    /// The line cap.
+    #[inline(always)]
+    pub(crate) fn max_line(&self) -> usize {
+        self.max_line
+    }
+
     fn too_long(&self) -> LimitExceeded {
         LimitExceeded {
             limit: Limit::Line,
@@ -168,10 +204,10 @@ impl LineReader {
     }
 
     /// The next complete line at or after `input[*pos]`, moving `pos` past its line end.
-    pub(crate) fn next(&mut self, input: &[u8], pos: &mut usize, keep: Keep) -> Next {
+    pub(crate) fn next(&mut self, scan: &mut Scan<'_>, pos: &mut usize, keep: Keep) -> Next {
+        let input = scan.input();
         if self.carry_is_line {
-            self.carry.clear();
-            self.carry_is_line = false;
+            self.clear_carry();
         }
         loop {
             let Some(&first) = input.get(*pos) else {
@@ -194,24 +230,29 @@ impl LineReader {
                     continue;
                 }
                 // Not a BOM after all: what matched so far starts the first line.
-                self.carry
-                    .extend_from_slice(&BOM[..usize::from(self.bom_matched)]);
+                let matched = &BOM[..usize::from(self.bom_matched)];
+                self.carry.extend_from_slice(matched);
+                self.carry_ascii &= matched.is_empty();
                 self.bom_matched = BOM_DECIDED;
             }
             if self.carry.is_empty() && !self.discarding {
                 self.line_start = self.chunk_start + *pos as u64;
             }
             let rest = &input[*pos..];
-            let Some(len) = memchr2(b'\n', b'\r', rest) else {
-                *pos = input.len();
-                if !self.discarding {
-                    if let Some(err) = self.hold_partial(rest, keep) {
-                        return Next::TooLong(err);
+            let (end, ascii) = match scan.line_end(*pos) {
+                Ok(found) => found,
+                Err(ascii) => {
+                    *pos = input.len();
+                    if !self.discarding {
+                        if let Some(err) = self.hold_partial(rest, ascii, keep) {
+                            return Next::TooLong(err);
+                        }
                     }
+                    return Next::NeedInput;
                 }
-                return Next::NeedInput;
             };
             let start = *pos;
+            let len = end - start;
             self.skip_lf = rest[len] == b'\r';
             *pos += len + 1;
             if self.discarding {
@@ -223,7 +264,7 @@ impl LineReader {
                 if len > self.max_line && decide(keep, &[], line, true) == Decision::Keep {
                     return Next::TooLong(self.too_long());
                 }
-                return Next::Line(LineAt::Input(start, start + len));
+                return Next::Line(LineAt::Input { start, end, ascii });
             }
             if self.carry.len() + len > self.max_line
                 && decide(keep, &self.carry, line, true) == Decision::Keep
@@ -232,16 +273,20 @@ impl LineReader {
                 return Next::TooLong(self.too_long());
             }
             append_bounded(&mut self.carry, line, self.max_line);
+            self.carry_ascii &= ascii;
             self.carry_is_line = true;
-            return Next::Line(LineAt::Carry);
+            return Next::Line(LineAt::Carry {
+                ascii: self.carry_ascii,
+            });
         }
     }
 
     /// Keeps (or drops) the start of a line that the chunk ends in the middle of.
-    fn hold_partial(&mut self, rest: &[u8], keep: Keep) -> Option<LimitExceeded> {
+    /// `ascii` says whether the scan saw only ASCII in `rest`.
+    fn hold_partial(&mut self, rest: &[u8], ascii: bool, keep: Keep) -> Option<LimitExceeded> {
         let decision = decide(keep, &self.carry, rest, false);
         if decision == Decision::Drop {
-            self.carry.clear();
+            self.clear_carry();
             self.discarding = true;
             return None;
         }
@@ -253,12 +298,22 @@ impl LineReader {
             return Some(self.too_long());
         }
         append_bounded(&mut self.carry, rest, self.max_line);
+        self.carry_ascii &= ascii;
         None
+    }
+
+    /// Empties the carry, keeping its memory for the next line.
+    fn clear_carry(&mut self) {
+        self.carry.clear();
+        self.carry_is_line = false;
+        self.carry_ascii = true;
     }
 
     /// Drops the carry and its memory: after a hostile line, do not keep its buffer around.
     fn release_carry(&mut self) {
         self.carry = Vec::new();
+        self.carry_is_line = false;
+        self.carry_ascii = true;
     }
 }
 
@@ -444,18 +499,19 @@ impl FieldParser {
         input: &'a [u8],
     ) -> (Result<Option<Field<'a>>, LimitExceeded>, usize) {
         let mut pos = 0;
-        let next = self.lines.next(input, &mut pos, Keep::All);
+        let next = self.lines.next(&mut Scan::new(input), &mut pos, Keep::All);
         self.lines.advance(pos);
         let at = match next {
             Next::NeedInput => return (Ok(None), pos),
             Next::TooLong(err) => return (Err(err), pos),
             Next::Line(at) => at,
         };
-        let bytes = match at {
-            LineAt::Input(start, end) => &input[start..end],
-            LineAt::Carry => &self.lines.carry[..],
+        let line = match at {
+            LineAt::Input { start, end, ascii } => {
+                utf8::decode(&input[start..end], ascii, &mut self.scratch)
+            }
+            LineAt::Carry { ascii } => utf8::decode(&self.lines.carry, ascii, &mut self.scratch),
         };
-        let line = utf8::decode(bytes, &mut self.scratch);
         (Ok(Some(Field::from_line(line))), pos)
     }
 
