@@ -22,6 +22,7 @@ mod case;
 mod escape;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod matrix;
 pub mod process;
 pub mod reference;
 mod runner;

@@ -191,6 +191,9 @@ pub struct CaseOutcome {
     /// Its overall verdict (the first bad chunk size decides).
     #[serde(flatten)]
     pub verdict: Verdict,
+    /// The chunkings that went wrong (`whole`, `1`, `2`, ...); empty when all passed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wrong_at: Vec<String>,
 }
 
 /// The whole run: per-case outcomes and the readable report.
@@ -327,6 +330,10 @@ pub fn run(settings: &AdapterRun, cases: &[&Case]) -> AdapterReport {
         outcomes.push(CaseOutcome {
             name: case.name.clone(),
             verdict,
+            wrong_at: bad
+                .iter()
+                .map(|(size, _, _)| size.map_or("whole".to_owned(), |n| n.to_string()))
+                .collect(),
         });
     }
     let passed = outcomes

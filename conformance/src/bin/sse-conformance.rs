@@ -25,6 +25,11 @@ USAGE:
       adapter) at each chunk size and reports every failure; the last line is
       'N passed, M failed'. --encode also checks COMMAND --encode (round trips and refusals).
       Exit status 0 only when nothing went otherwise than expected.
+  sse-conformance matrix --impl NAME=COMMAND [--version NAME=TEXT]... [--chunk-sizes ...]
+                         [--timeout SECS] [--jobs N] [--markdown FILE] [--json FILE]
+      Runs every case through each implementation's adapter (repeat --impl) and writes the
+      results matrix: a summary per implementation, passes per area, every case. Markdown goes
+      to FILE or stdout. Exit status 0 whatever the implementations do.
   sse-conformance list [PREFIX]
       Case names with their sources.
   sse-conformance show NAME...
@@ -55,6 +60,7 @@ fn real_main() -> Result<ExitCode, String> {
     match command.as_str() {
         "adapter" => run_adapter(args),
         "run" => run_suite(args),
+        "matrix" => run_matrix(args),
         "list" => list(args),
         "show" => show(args),
         "help" => {
@@ -139,6 +145,101 @@ fn own_adapter() -> Result<String, String> {
     Ok(format!("'{}' adapter", exe.replace('\'', r"'\''")))
 }
 
+fn chunk_sizes_arg(value: &str) -> Result<Vec<ChunkSize>, String> {
+    value
+        .split(',')
+        .map(|s| match s.trim() {
+            "whole" => Ok(None),
+            n => n
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .map(Some)
+                .ok_or(format!("bad chunk size {n:?}")),
+        })
+        .collect()
+}
+
+fn run_matrix(mut args: lexopt::Parser) -> Result<ExitCode, String> {
+    use ssewire_conformance::matrix::{self, Implementation};
+    let mut implementations: Vec<Implementation> = Vec::new();
+    let mut versions: BTreeMap<String, String> = BTreeMap::new();
+    let mut settings = AdapterRun {
+        command: String::new(),
+        chunk_sizes: vec![None, Some(1), Some(2), Some(3), Some(7), Some(64)],
+        timeout: Duration::from_secs(10),
+        jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        expected_failures: Vec::new(),
+    };
+    let (mut markdown, mut json) = (None, None);
+    let pair = |value: String, what: &str| -> Result<(String, String), String> {
+        value
+            .split_once('=')
+            .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+            .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+            .ok_or(format!("{what} takes NAME=VALUE, not {value:?}"))
+    };
+    while let Some(arg) = args.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("impl") => {
+                let (name, command) = pair(text(&mut args)?, "--impl")?;
+                implementations.push(Implementation {
+                    name,
+                    version: String::new(),
+                    command,
+                });
+            }
+            Long("version") => {
+                let (name, version) = pair(text(&mut args)?, "--version")?;
+                versions.insert(name, version);
+            }
+            Long("chunk-sizes") => settings.chunk_sizes = chunk_sizes_arg(&text(&mut args)?)?,
+            Long("timeout") => {
+                settings.timeout = Duration::from_secs_f64(
+                    text(&mut args)?
+                        .parse()
+                        .map_err(|_| "--timeout takes seconds")?,
+                )
+            }
+            Long("jobs") => settings.jobs = number(&mut args, "--jobs")?,
+            Long("markdown") => markdown = Some(text(&mut args)?),
+            Long("json") => json = Some(text(&mut args)?),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if implementations.is_empty() {
+        return Err("matrix needs at least one --impl NAME=COMMAND".into());
+    }
+    for implementation in &mut implementations {
+        implementation.version = versions
+            .remove(&implementation.name)
+            .unwrap_or_else(|| "-".into());
+    }
+    if let Some(name) = versions.keys().next() {
+        return Err(format!("--version names {name:?}, which no --impl has"));
+    }
+    let cases: Vec<&Case> = Case::all().iter().collect();
+    let matrix = matrix::run(implementations, &settings, &cases);
+    let text = matrix.markdown();
+    match markdown {
+        Some(path) => std::fs::write(&path, &text).map_err(|e| format!("{path}: {e}"))?,
+        None => print!("{text}"),
+    }
+    if let Some(path) = json {
+        let value = serde_json::to_string_pretty(&matrix).map_err(|e| e.to_string())?;
+        std::fs::write(&path, value).map_err(|e| format!("{path}: {e}"))?;
+    }
+    for (i, implementation) in matrix.implementations.iter().enumerate() {
+        eprintln!(
+            "{}: {} / {} cases pass",
+            implementation.name,
+            matrix.passed(i),
+            matrix.cases.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_suite(mut args: lexopt::Parser) -> Result<ExitCode, String> {
     let mut command = None;
     let mut chunk_sizes: Vec<ChunkSize> = vec![None, Some(1), Some(2), Some(3), Some(7), Some(64)];
@@ -150,20 +251,7 @@ fn run_suite(mut args: lexopt::Parser) -> Result<ExitCode, String> {
     while let Some(arg) = args.next().map_err(|e| e.to_string())? {
         match arg {
             Long("adapter") => command = Some(text(&mut args)?),
-            Long("chunk-sizes") => {
-                chunk_sizes = text(&mut args)?
-                    .split(',')
-                    .map(|s| match s.trim() {
-                        "whole" => Ok(None),
-                        n => n
-                            .parse()
-                            .ok()
-                            .filter(|&n| n > 0)
-                            .map(Some)
-                            .ok_or(format!("bad chunk size {n:?}")),
-                    })
-                    .collect::<Result<_, _>>()?;
-            }
+            Long("chunk-sizes") => chunk_sizes = chunk_sizes_arg(&text(&mut args)?)?,
             Long("run") => run.push(text(&mut args)?),
             Long("skip") => skip.push(text(&mut args)?),
             Long("expected-failures") => {

@@ -1,0 +1,127 @@
+//! Encoder throughput: every encoder in `src/peers/` beside a plain copy of the same bytes
+//! (`Vec::extend_from_slice` of each event's encoding, prepared beforehand).
+//!
+//! Before timing, each encoder's output is parsed back with `ssewire-parser` and must give the
+//! workload's events; an encoder that refuses an item, whose output parses differently, or whose
+//! time grows worse than linearly with the number of events is not timed (reason in
+//! `target/criterion/not-timed.tsv`).
+
+use std::io::Write;
+use std::time::Duration;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use ssewire_benches::peers::{encoders, ssewire::Events};
+use ssewire_benches::{workloads, Counts, SseParser};
+
+fn not_timed(group: &str, name: &str, reason: &str) {
+    eprintln!("{group}/{name}: not timed: {reason}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("not-timed.tsv"))
+    {
+        let _ = writeln!(file, "{group}\t{name}\t{reason}");
+    }
+}
+
+fn parsed(bytes: &[u8]) -> Counts {
+    let mut counts = Counts::default();
+    Events::parse(&[bytes::Bytes::copy_from_slice(bytes)], &mut counts);
+    counts
+}
+
+fn encode(c: &mut Criterion) {
+    for workload in workloads::encode_all() {
+        let group_name = format!("encode/{}", workload.name);
+        let mut group = c.benchmark_group(&group_name);
+        group.throughput(Throughput::Bytes(workload.expected.len() as u64));
+        let expected = parsed(&workload.expected);
+        assert_eq!(expected.events, workload.items.len() as u64);
+
+        // The baseline: each event's exact bytes, copied.
+        let pieces: Vec<Vec<u8>> = workload
+            .items
+            .iter()
+            .map(|item| {
+                let mut one = Vec::new();
+                <ssewire_benches::peers::ssewire::Encoder as ssewire_benches::SseEncoder>::encode(
+                    std::slice::from_ref(item),
+                    &mut one,
+                )
+                .expect("ours encodes the workload");
+                one
+            })
+            .collect();
+        let mut out = Vec::with_capacity(workload.expected.len() * 2);
+        group.bench_function("copy", |b| {
+            b.iter(|| {
+                out.clear();
+                for piece in black_box(&pieces) {
+                    out.extend_from_slice(piece);
+                }
+                out.len()
+            })
+        });
+        assert_eq!(out, workload.expected);
+
+        for encoder in encoders() {
+            // A quarter of the items must not take much over 4x the time of a sixteenth: an
+            // encoder that grows worse than linearly would take minutes per sample.
+            let time = |items: &[ssewire_benches::EncodeItem]| {
+                let mut scratch = Vec::new();
+                let start = std::time::Instant::now();
+                let _ = (encoder.encode)(items, &mut scratch);
+                start.elapsed()
+            };
+            let items = &workload.items;
+            let (small, large) = (
+                time(&items[..items.len() / 16]),
+                time(&items[..items.len() / 4]),
+            );
+            if large > small * 8 && large.as_millis() > 50 {
+                not_timed(
+                    &group_name,
+                    encoder.name,
+                    &format!(
+                        "superlinear: {} items took {large:?}, {} items {small:?}",
+                        items.len() / 4,
+                        items.len() / 16
+                    ),
+                );
+                continue;
+            }
+            out.clear();
+            if let Err(reason) = (encoder.encode)(&workload.items, &mut out) {
+                assert!(!encoder.krate.starts_with("ssewire"), "{reason}");
+                not_timed(&group_name, encoder.name, &format!("refused: {reason}"));
+                continue;
+            }
+            let got = parsed(&out);
+            if got != expected {
+                let reason = format!("its output parses to {got:?}, not {expected:?}");
+                assert!(!encoder.krate.starts_with("ssewire"), "{reason}");
+                not_timed(&group_name, encoder.name, &reason);
+                continue;
+            }
+            group.bench_function(encoder.name, |b| {
+                b.iter(|| {
+                    out.clear();
+                    (encoder.encode)(black_box(&workload.items), &mut out).map(|()| out.len())
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = encode
+}
+criterion_main!(benches);

@@ -1,0 +1,96 @@
+//! Parser throughput: every implementation in `src/peers/` on every workload, beside the
+//! `memchr` line-feed count over the same chunks (the practical limit: one scan for line ends).
+//!
+//! Each implementation's counts are checked before it is timed; a peer that dispatches a
+//! different number of events (or data bytes), or panics, is not timed, and the reason is
+//! written to `target/criterion/not-timed.tsv` for the report. Ours must match or this panics.
+//!
+//! `SSEWIRE_BENCH_ONLY=name,name` limits the implementations (the baseline always runs).
+
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use ssewire_benches::peers::parsers;
+use ssewire_benches::workloads;
+
+fn selected(name: &str) -> bool {
+    match std::env::var("SSEWIRE_BENCH_ONLY") {
+        Ok(list) => list.split(',').any(|n| n == name),
+        Err(_) => true,
+    }
+}
+
+fn not_timed(group: &str, name: &str, reason: &str) {
+    eprintln!("{group}/{name}: not timed: {reason}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("not-timed.tsv"))
+    {
+        let _ = writeln!(file, "{group}\t{name}\t{reason}");
+    }
+}
+
+fn parse(c: &mut Criterion) {
+    for workload in workloads::all() {
+        let chunks = workload.chunks();
+        let group_name = format!("parse/{}", workload.name);
+        let mut group = c.benchmark_group(&group_name);
+        group.throughput(Throughput::Bytes(workload.bytes.len() as u64));
+
+        let line_feeds: u64 = chunks
+            .iter()
+            .map(|chunk| memchr::memchr_iter(b'\n', chunk).count() as u64)
+            .sum();
+        assert_eq!(line_feeds, workload.line_feeds, "the baseline's count");
+        group.bench_function("memchr", |b| {
+            b.iter(|| {
+                black_box(&chunks)
+                    .iter()
+                    .map(|chunk| memchr::memchr_iter(b'\n', chunk).count())
+                    .sum::<usize>()
+            })
+        });
+
+        for parser in parsers().into_iter().filter(|p| selected(p.name)) {
+            let ours = parser.krate.starts_with("ssewire");
+            match catch_unwind(AssertUnwindSafe(|| (parser.count)(&chunks))) {
+                Ok(counts)
+                    if counts.events == workload.events
+                        && counts.data_bytes == workload.data_bytes => {}
+                Ok(counts) => {
+                    let reason = format!(
+                        "reported {} events with {} data bytes; the stream has {} events with {}",
+                        counts.events, counts.data_bytes, workload.events, workload.data_bytes
+                    );
+                    assert!(!ours, "{}: {reason}", parser.name);
+                    not_timed(&group_name, parser.name, &reason);
+                    continue;
+                }
+                Err(_) => {
+                    assert!(!ours, "{} panicked", parser.name);
+                    not_timed(&group_name, parser.name, "panicked");
+                    continue;
+                }
+            }
+            group.bench_function(parser.name, |b| {
+                b.iter(|| (parser.count)(black_box(&chunks)))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = parse
+}
+criterion_main!(benches);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The full benchmark run: every workload, every implementation, then the report.
+# Usage: bash benches/run.sh [criterion filter]   e.g. bash benches/run.sh parse/small
+# Takes about 15 minutes on 2 cores. Rewrites the generated part of docs/performance.md and
+# docs/performance.svg. Run it on a quiet machine: ratios are measured in the same run.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+rm -f target/criterion/not-timed.tsv
+cargo bench --bench parse --bench encode -- "$@"
+cargo run --release --bin report

@@ -1,0 +1,270 @@
+//! `report`: turns the last `cargo bench` run (criterion's `target/criterion/**/new/`) into the
+//! generated part of `docs/performance.md` (between its markers) and the chart
+//! `docs/performance.svg`. Run by `benches/run.sh` after the benchmarks.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use ssewire_benches::peers::{encoders, parsers};
+use ssewire_benches::workloads;
+
+const BEGIN: &str = "<!-- BEGIN GENERATED: benches/run.sh -->";
+const END: &str = "<!-- END GENERATED -->";
+
+struct Measure {
+    group: String,
+    function: String,
+    bytes: f64,
+    median_ns: f64,
+}
+
+impl Measure {
+    fn mib_per_s(&self) -> f64 {
+        self.bytes / (self.median_ns * 1e-9) / (1u64 << 20) as f64
+    }
+}
+
+fn find_runs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "new") {
+                out.push(path);
+            } else {
+                find_runs(&path, out);
+            }
+        }
+    }
+}
+
+fn read(run: &Path) -> Option<Measure> {
+    let json = |file: &str| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(run.join(file)).ok()?).ok()
+    };
+    let benchmark = json("benchmark.json")?;
+    let estimates = json("estimates.json")?;
+    Some(Measure {
+        group: benchmark["group_id"].as_str()?.to_owned(),
+        function: benchmark["function_id"].as_str()?.to_owned(),
+        bytes: benchmark["throughput"]["Bytes"].as_f64()?,
+        median_ns: estimates["median"]["point_estimate"].as_f64()?,
+    })
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn cpu() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let criterion = root.join("target/criterion");
+    let mut runs = Vec::new();
+    find_runs(&criterion, &mut runs);
+    let measures: Vec<Measure> = runs.iter().filter_map(|r| read(r)).collect();
+    if measures.is_empty() {
+        eprintln!(
+            "no criterion results under {}: run cargo bench first",
+            criterion.display()
+        );
+        std::process::exit(1);
+    }
+    let mut groups: BTreeMap<String, Vec<&Measure>> = BTreeMap::new();
+    for m in &measures {
+        groups.entry(m.group.clone()).or_default().push(m);
+    }
+    let not_timed = std::fs::read_to_string(criterion.join("not-timed.tsv")).unwrap_or_default();
+
+    // Report order: workloads as defined, implementations as registered.
+    let parse_order: Vec<String> = workloads::all()
+        .iter()
+        .map(|w| format!("parse/{}", w.name))
+        .collect();
+    let encode_order: Vec<String> = workloads::encode_all()
+        .iter()
+        .map(|w| format!("encode/{}", w.name))
+        .collect();
+    let mut impl_order: Vec<&str> = vec!["memchr", "copy"];
+    impl_order.extend(parsers().iter().map(|p| p.name));
+    impl_order.extend(encoders().iter().map(|e| e.name));
+    let rank = |name: &str| {
+        impl_order
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or(usize::MAX)
+    };
+
+    let mut md = String::new();
+    let _ = writeln!(md, "{BEGIN}");
+    let _ = writeln!(
+        md,
+        "Run on {} ({} logical CPUs), {}, `bash benches/run.sh`; medians of criterion's samples.\n",
+        cpu(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        command_output("rustc", &["--version"]),
+    );
+    let mut chart_rows: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    for (order, baseline, title) in [
+        (&parse_order, "memchr", "Parsing"),
+        (&encode_order, "copy", "Encoding"),
+    ] {
+        let _ = writeln!(md, "### {title}\n");
+        let _ = writeln!(
+            md,
+            "| workload | implementation | MiB/s | × {baseline} | × ssewire |\n|---|---|---:|---:|---:|"
+        );
+        for group in order {
+            let Some(list) = groups.get_mut(group) else {
+                continue;
+            };
+            list.sort_by_key(|m| rank(&m.function));
+            let base = list
+                .iter()
+                .find(|m| m.function == baseline)
+                .map(|m| m.mib_per_s());
+            let ours = list
+                .iter()
+                .find(|m| m.function == "ssewire")
+                .map(|m| m.mib_per_s());
+            let workload = group.split('/').nth(1).unwrap_or(group);
+            for m in list.iter() {
+                let speed = m.mib_per_s();
+                let ratio =
+                    |other: Option<f64>| other.map_or("-".into(), |o| format!("{:.3}", speed / o));
+                let _ = writeln!(
+                    md,
+                    "| {workload} | {} | {:.0} | {} | {} |",
+                    m.function,
+                    speed,
+                    ratio(base),
+                    ratio(ours)
+                );
+            }
+            chart_rows.push((
+                group.clone(),
+                list.iter()
+                    .map(|m| (m.function.clone(), m.mib_per_s()))
+                    .collect(),
+            ));
+        }
+        md.push('\n');
+    }
+    if !not_timed.trim().is_empty() {
+        md.push_str("### Not timed\n\nAn implementation is timed only after its counts on the workload match; these did not\n(or their time grew faster than the workload):\n\n| benchmark | implementation | reason |\n|---|---|---|\n");
+        let mut seen = std::collections::BTreeSet::new();
+        for line in not_timed.lines() {
+            let mut parts = line.splitn(3, '\t');
+            if let (Some(g), Some(i), Some(r)) = (parts.next(), parts.next(), parts.next()) {
+                if seen.insert((g.to_owned(), i.to_owned())) {
+                    let _ = writeln!(md, "| {g} | {i} | {r} |");
+                }
+            }
+        }
+        md.push('\n');
+    }
+    let _ = writeln!(
+        md,
+        "![throughput by workload and implementation](performance.svg)\n"
+    );
+    let _ = write!(md, "{END}");
+
+    let doc_path = root.join("../docs/performance.md");
+    let doc = std::fs::read_to_string(&doc_path)
+        .unwrap_or_else(|_| format!("# Performance\n\n{BEGIN}\n{END}\n"));
+    let (Some(start), Some(end)) = (doc.find(BEGIN), doc.find(END)) else {
+        eprintln!("{} lacks the markers {BEGIN} ... {END}", doc_path.display());
+        std::process::exit(1);
+    };
+    let updated = format!("{}{}{}", &doc[..start], md, &doc[end + END.len()..]);
+    std::fs::write(&doc_path, updated).expect("writing docs/performance.md");
+    std::fs::write(root.join("../docs/performance.svg"), chart(&chart_rows))
+        .expect("writing the chart");
+    eprintln!("wrote docs/performance.md (generated section) and docs/performance.svg");
+}
+
+/// A horizontal bar chart, log scale, one block of bars per benchmark group.
+fn chart(groups: &[(String, Vec<(String, f64)>)]) -> String {
+    const BAR: f64 = 14.0;
+    const GAP: f64 = 18.0;
+    const LEFT: f64 = 300.0;
+    const WIDTH: f64 = 620.0;
+    let max = groups
+        .iter()
+        .flat_map(|(_, bars)| bars.iter().map(|b| b.1))
+        .fold(1.0f64, f64::max);
+    let (lo, hi) = (1.0f64, 10f64.powf(max.log10().ceil()));
+    let x = |v: f64| LEFT + WIDTH * (v.max(lo).log10() - lo.log10()) / (hi.log10() - lo.log10());
+    let rows: usize = groups.iter().map(|(_, b)| b.len()).sum();
+    let height = 40.0 + rows as f64 * BAR + groups.len() as f64 * GAP + 30.0;
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" font-family="sans-serif" font-size="11">"#,
+        LEFT + WIDTH + 80.0
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="10" y="18" font-size="14">Throughput, MiB/s (log scale); generated by benches/run.sh</text>"#
+    );
+    let mut decade = lo;
+    while decade <= hi {
+        let px = x(decade);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{px}" y1="28" x2="{px}" y2="{}" stroke="#ddd"/><text x="{px}" y="{}" text-anchor="middle">{decade}</text>"##,
+            height - 24.0,
+            height - 10.0
+        );
+        decade *= 10.0;
+    }
+    let mut y = 40.0;
+    for (group, bars) in groups {
+        let _ = writeln!(
+            svg,
+            r#"<text x="10" y="{}" font-weight="bold">{group}</text>"#,
+            y + 10.0
+        );
+        for (name, value) in bars {
+            let color = match name.as_str() {
+                "memchr" | "copy" => "#999",
+                n if n.starts_with("ssewire") => "#d2691e",
+                _ => "#4682b4",
+            };
+            let _ = writeln!(
+                svg,
+                r#"<text x="{}" y="{}" text-anchor="end">{name}</text><rect x="{LEFT}" y="{y}" width="{}" height="{}" fill="{color}"/><text x="{}" y="{}">{value:.0}</text>"#,
+                LEFT - 6.0,
+                y + BAR - 4.0,
+                (x(*value) - LEFT).max(1.0),
+                BAR - 3.0,
+                x(*value) + 4.0,
+                y + BAR - 4.0
+            );
+            y += BAR;
+        }
+        y += GAP;
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
