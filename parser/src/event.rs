@@ -345,6 +345,13 @@ impl Parser {
         let mut event_type: &'i str = "";
         let action = loop {
             if self.lines.is_clean() && !self.block.discarding {
+                if self.block.data == Held::Empty && self.block.event_type == Held::Empty {
+                    match self.fast_block(scan, pos, &mut data, &mut event_type) {
+                        Some(Action::Continue) => continue,
+                        Some(action) => break Ok(action),
+                        None => {}
+                    }
+                }
                 if let Some(action) = self.fast_lines(scan, pos, &mut data, &mut event_type) {
                     break action;
                 }
@@ -408,6 +415,106 @@ impl Parser {
         };
         self.spill(data, event_type);
         step
+    }
+
+    /// The hottest loop: a whole event block at `*pos`, read into locals and committed to the
+    /// parser only at its blank line. Returns `None`, having changed nothing the general path
+    /// depends on, for anything out of the ordinary (the chunk ends first, a CR ends the chunk,
+    /// a `retry`, invalid UTF-8, a limit): the general path then reads the same lines again.
+    /// `data_buf` may be written before a bail-out; it only means something once `Held::Owned`.
+    #[inline(always)]
+    fn fast_block<'i>(
+        &mut self,
+        scan: &mut Scan<'i>,
+        pos: &mut usize,
+        data: &mut &'i str,
+        event_type: &mut &'i str,
+    ) -> Option<Action> {
+        let input = scan.input();
+        let mut at = *pos;
+        let mut data_held = Held::Empty;
+        let mut data_len = 0usize;
+        let mut type_held = Held::Empty;
+        let mut id: Option<&'i str> = None;
+        loop {
+            let (end, ascii) = scan.line_end(at).ok()?;
+            let line = &input[at..end];
+            if line.len() > self.lines.max_line() {
+                return None;
+            }
+            at = match input[end] {
+                b'\r' => match input.get(end + 1)? {
+                    b'\n' => end + 2,
+                    _ => end + 1,
+                },
+                _ => end + 1,
+            };
+            let Some((name, value)) = known_field(line) else {
+                if line.is_empty() {
+                    break;
+                }
+                // A comment or a field the event level ignores.
+                continue;
+            };
+            let text = utf8::text(value, ascii)?;
+            match name {
+                Name::Data => {
+                    data_len = match data_held {
+                        Held::Empty => text.len(),
+                        _ => data_len + 1 + text.len(),
+                    };
+                    if data_len > self.max_event_data {
+                        return None;
+                    }
+                    match data_held {
+                        Held::Empty => {
+                            *data = text;
+                            data_held = Held::Borrowed;
+                        }
+                        Held::Borrowed => {
+                            let buf = &mut self.block.data_buf;
+                            buf.clear();
+                            buf.push_str(data);
+                            buf.push('\n');
+                            buf.push_str(text);
+                            data_held = Held::Owned;
+                        }
+                        Held::Owned => {
+                            self.block.data_buf.push('\n');
+                            self.block.data_buf.push_str(text);
+                        }
+                    }
+                }
+                Name::Event => {
+                    *event_type = text;
+                    type_held = match text.is_empty() {
+                        true => Held::Empty,
+                        false => Held::Borrowed,
+                    };
+                }
+                Name::Id if !text.bytes().fold(false, |nul, byte| nul | (byte == 0)) => {
+                    id = Some(text);
+                }
+                Name::Id => {}
+                Name::Retry => return None,
+            }
+        }
+        // The blank line: commit.
+        *pos = at;
+        if let Some(id) = id {
+            self.last_event_id.clear();
+            self.last_event_id.push_str(id);
+            self.id_pending = false;
+        } else if mem::take(&mut self.id_pending) {
+            mem::swap(&mut self.last_event_id, &mut self.id_buffer);
+        }
+        if data_held == Held::Empty {
+            return Some(Action::Continue);
+        }
+        self.block.data = data_held;
+        self.block.data_len = data_len;
+        self.block.event_type = type_held;
+        Some(Action::Dispatch)
     }
 
     /// The hot loop: while no line spans chunks and nothing unusual is pending (a BOM still

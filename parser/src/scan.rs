@@ -148,6 +148,11 @@ pub(crate) struct Scan<'a> {
     /// `input` index of the block's first byte (`usize::MAX` before the first block).
     start: usize,
     masks: Masks,
+    /// The last `line_end` that found no line end: from where, and whether that rest was ASCII.
+    /// Asked again (the fast paths hand a chunk's last, partial line on to the general path),
+    /// it answers without scanning the rest a second time.
+    no_end_from: usize,
+    no_end_ascii: bool,
 }
 
 impl<'a> Scan<'a> {
@@ -156,6 +161,8 @@ impl<'a> Scan<'a> {
             input,
             start: usize::MAX,
             masks: Masks { eol: 0, high: 0 },
+            no_end_from: usize::MAX,
+            no_end_ascii: false,
         }
     }
 
@@ -188,10 +195,15 @@ impl<'a> Scan<'a> {
     /// up to it is ASCII; or, when `input[from..]` holds no line end, whether all of it is ASCII.
     #[inline(always)]
     pub(crate) fn line_end(&mut self, from: usize) -> Result<(usize, bool), bool> {
+        if from == self.no_end_from {
+            return Err(self.no_end_ascii);
+        }
         let mut at = from;
         let mut high = 0u64;
         loop {
             if at >= self.input.len() {
+                self.no_end_from = from;
+                self.no_end_ascii = high == 0;
                 return Err(high == 0);
             }
             if at < self.start || at - self.start >= 64 {
@@ -207,7 +219,12 @@ impl<'a> Scan<'a> {
             }
             high |= bytes_high;
             at = self.start + 64;
-            // Inside a long line: whole blocks, asking only whether they end it.
+            if shift != 0 {
+                // Only the tail of the block was this line's: the next block likely ends it.
+                continue;
+            }
+            // A whole block without a line end: inside a long line, so ask the next blocks
+            // only whether they end it.
             while let Some(block) = self.input.get(at..).and_then(<[u8]>::first_chunk) {
                 let (eol, block_high) = any(block);
                 if eol {
@@ -287,6 +304,12 @@ mod tests {
         assert_eq!(scan.line_end(300), Err(true));
         assert_eq!(Scan::new(b"abc").line_end(0), Err(true));
         assert_eq!(Scan::new(b"ab\xC3").line_end(0), Err(false));
+        // Asked again, the answer is remembered, and other positions are still scanned.
+        let mut partial = Scan::new(b"a\nb\xC3");
+        assert_eq!(partial.line_end(2), Err(false));
+        assert_eq!(partial.line_end(2), Err(false));
+        assert_eq!(partial.line_end(0), Ok((1, true)));
+        assert_eq!(partial.line_end(5), Err(true));
         assert_eq!(Scan::new(b"").line_end(0), Err(true));
         // Moving backwards (a new feed call would) reloads.
         assert_eq!(scan.line_end(0), Ok((3, true)));
