@@ -442,13 +442,8 @@ impl Parser {
             if line.len() > self.lines.max_line() {
                 return None;
             }
-            at = match input[end] {
-                b'\r' => match input.get(end + 1)? {
-                    b'\n' => end + 2,
-                    _ => end + 1,
-                },
-                _ => end + 1,
-            };
+            // A CR ending the chunk: the general path keeps the LF that may follow.
+            at = next_line_start(input, end)?;
             let Some((name, value)) = known_field(line) else {
                 if line.is_empty() {
                     break;
@@ -492,7 +487,7 @@ impl Parser {
                         false => Held::Borrowed,
                     };
                 }
-                Name::Id if !text.bytes().fold(false, |nul, byte| nul | (byte == 0)) => {
+                Name::Id if !has_nul(text.as_bytes()) => {
                     id = Some(text);
                 }
                 Name::Id => {}
@@ -536,16 +531,13 @@ impl Parser {
             if end - start > self.lines.max_line() {
                 return None;
             }
-            *pos = match input[end] {
-                b'\r' => match input.get(end + 1) {
-                    Some(b'\n') => end + 2,
-                    Some(_) => end + 1,
-                    None => {
-                        self.lines.skip_lf_next();
-                        end + 1
-                    }
-                },
-                _ => end + 1,
+            *pos = match next_line_start(input, end) {
+                Some(next) => next,
+                None => {
+                    // A CR ending the chunk: an LF opening the next one belongs to it.
+                    self.lines.skip_lf_next();
+                    end + 1
+                }
             };
             self.lines.set_line_start(start);
             let line = &input[start..end];
@@ -728,8 +720,7 @@ impl Parser {
                 }
             }
             // An id holding NUL is ignored whole.
-            // Folded rather than searched: ids are short, and this compiles to a vector loop.
-            Name::Id if !value.iter().fold(false, |nul, &byte| nul | (byte == 0)) => {
+            Name::Id if !has_nul(value) => {
                 self.id_buffer.clear();
                 utf8::push_text(&mut self.id_buffer, value, ascii);
                 self.id_pending = true;
@@ -744,6 +735,26 @@ impl Parser {
         }
         Action::Continue
     }
+}
+
+/// Where the line after the one ending at `input[end]` (a CR or LF) starts; `None` when a CR
+/// is the chunk's last byte, so whether an LF follows is not known yet.
+#[inline(always)]
+fn next_line_start(input: &[u8], end: usize) -> Option<usize> {
+    match input[end] {
+        b'\r' => match input.get(end + 1)? {
+            b'\n' => Some(end + 2),
+            _ => Some(end + 1),
+        },
+        _ => Some(end + 1),
+    }
+}
+
+/// Whether an `id` value holds U+0000 (then the field is ignored). Folded rather than searched:
+/// ids are short, and this compiles to a vector loop.
+#[inline(always)]
+fn has_nul(value: &[u8]) -> bool {
+    value.iter().fold(false, |nul, &byte| nul | (byte == 0))
 }
 
 /// The fields the event level acts on.
