@@ -6,25 +6,12 @@
 //! time grows worse than linearly with the number of events is not timed (reason in
 //! `target/criterion/not-timed.tsv`).
 
-use std::io::Write;
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ssewire_benches::peers::{encoders, ssewire::Events};
+use ssewire_benches::record_not_timed;
 use ssewire_benches::{workloads, Counts, SseParser};
-
-fn not_timed(group: &str, name: &str, reason: &str) {
-    eprintln!("{group}/{name}: not timed: {reason}");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
-    let _ = std::fs::create_dir_all(&dir);
-    if let Ok(mut file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("not-timed.tsv"))
-    {
-        let _ = writeln!(file, "{group}\t{name}\t{reason}");
-    }
-}
 
 fn parsed(bytes: &[u8]) -> Counts {
     let mut counts = Counts::default();
@@ -54,6 +41,12 @@ fn encode(c: &mut Criterion) {
                 one
             })
             .collect();
+        // Checked here, not after the timing: a criterion filter may skip the timing.
+        assert_eq!(
+            pieces.concat(),
+            workload.expected,
+            "the baseline copies the same bytes"
+        );
         let mut out = Vec::with_capacity(workload.expected.len() * 2);
         group.bench_function("copy", |b| {
             b.iter(|| {
@@ -81,7 +74,7 @@ fn encode(c: &mut Criterion) {
                 time(&items[..items.len() / 4]),
             );
             if large > small * 8 && large.as_millis() > 50 {
-                not_timed(
+                record_not_timed(
                     &group_name,
                     encoder.name,
                     &format!(
@@ -95,14 +88,14 @@ fn encode(c: &mut Criterion) {
             out.clear();
             if let Err(reason) = (encoder.encode)(&workload.items, &mut out) {
                 assert!(!encoder.krate.starts_with("ssewire"), "{reason}");
-                not_timed(&group_name, encoder.name, &format!("refused: {reason}"));
+                record_not_timed(&group_name, encoder.name, &format!("refused: {reason}"));
                 continue;
             }
             let got = parsed(&out);
             if got != expected {
                 let reason = format!("its output parses to {got:?}, not {expected:?}");
                 assert!(!encoder.krate.starts_with("ssewire"), "{reason}");
-                not_timed(&group_name, encoder.name, &reason);
+                record_not_timed(&group_name, encoder.name, &reason);
                 continue;
             }
             group.bench_function(encoder.name, |b| {

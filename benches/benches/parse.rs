@@ -7,31 +7,18 @@
 //!
 //! `SSEWIRE_BENCH_ONLY=name,name` limits the implementations (the baseline always runs).
 
-use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ssewire_benches::peers::parsers;
+use ssewire_benches::record_not_timed;
 use ssewire_benches::workloads;
 
 fn selected(name: &str) -> bool {
     match std::env::var("SSEWIRE_BENCH_ONLY") {
         Ok(list) => list.split(',').any(|n| n == name),
         Err(_) => true,
-    }
-}
-
-fn not_timed(group: &str, name: &str, reason: &str) {
-    eprintln!("{group}/{name}: not timed: {reason}");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
-    let _ = std::fs::create_dir_all(&dir);
-    if let Ok(mut file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("not-timed.tsv"))
-    {
-        let _ = writeln!(file, "{group}\t{name}\t{reason}");
     }
 }
 
@@ -68,12 +55,12 @@ fn parse(c: &mut Criterion) {
                         counts.events, counts.data_bytes, workload.events, workload.data_bytes
                     );
                     assert!(!ours, "{}: {reason}", parser.name);
-                    not_timed(&group_name, parser.name, &reason);
+                    record_not_timed(&group_name, parser.name, &reason);
                     continue;
                 }
                 Err(_) => {
                     assert!(!ours, "{} panicked", parser.name);
-                    not_timed(&group_name, parser.name, "panicked");
+                    record_not_timed(&group_name, parser.name, "panicked");
                     continue;
                 }
             }

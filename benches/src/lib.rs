@@ -103,3 +103,26 @@ pub fn chunks(input: &Bytes, size: usize) -> Vec<Bytes> {
         .map(|start| input.slice(start..(start + size).min(input.len())))
         .collect()
 }
+
+/// Where the benchmarks list what they did not time, one `group\tname\treason` line each, for
+/// the report (`src/bin/report.rs`).
+pub fn not_timed_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion/not-timed.tsv")
+}
+
+/// Records (and prints) that `name` was not timed in `group`, and why.
+pub fn record_not_timed(group: &str, name: &str, reason: &str) {
+    use std::io::Write;
+    eprintln!("{group}/{name}: not timed: {reason}");
+    let path = not_timed_path();
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "{group}\t{name}\t{reason}");
+    }
+}

@@ -93,7 +93,7 @@ fn main() {
     for m in &measures {
         groups.entry(m.group.clone()).or_default().push(m);
     }
-    let not_timed = std::fs::read_to_string(criterion.join("not-timed.tsv")).unwrap_or_default();
+    let not_timed = std::fs::read_to_string(ssewire_benches::not_timed_path()).unwrap_or_default();
 
     // Report order: workloads as defined, implementations as registered.
     let parse_order: Vec<String> = workloads::all()
