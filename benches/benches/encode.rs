@@ -57,7 +57,6 @@ fn encode(c: &mut Criterion) {
                 out.len()
             })
         });
-        assert_eq!(out, workload.expected);
 
         for encoder in encoders() {
             // A quarter of the items must not take much over 4x the time of a sixteenth: an
