@@ -1,0 +1,196 @@
+//! Bytes in, events out, and events in, bytes out, over real TCP on 127.0.0.1: the codec and
+//! the `Stream` adapter under hostile segmentation, and `SseBody` through a hyper server.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use ssewire_http::{Event, EventStream, Frame, SseBody, SseDecoder};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::codec::FramedRead;
+
+/// CRLF split across writes, a 4-byte character split across writes, a BOM, and an
+/// unterminated event at the end that must be dropped.
+const INPUT: &[u8] = "\u{feff}event: add\r\ndata: caf\u{e9} \u{1f600}\r\nid: 7\r\n\r\ndata: second\r\n\r\ndata: never dispatched".as_bytes();
+
+/// What the parser makes of `INPUT` in one piece: the reference for every segmentation.
+fn expected() -> Vec<Event> {
+    vec![
+        Event::new("add", "caf\u{e9} \u{1f600}", "7"),
+        Event::new("message", "second", "7"),
+    ]
+}
+
+/// Every way of cutting `INPUT` that matters: one byte per write, inside each CRLF, inside
+/// the multi-byte characters, and whole.
+fn segmentations() -> Vec<Vec<usize>> {
+    let mut all = vec![vec![], (1..INPUT.len()).collect()];
+    for (i, pair) in INPUT.windows(2).enumerate() {
+        if pair == b"\r\n" {
+            all.push(vec![i + 1]);
+        }
+    }
+    for (i, &b) in INPUT.iter().enumerate() {
+        if b & 0xC0 == 0x80 {
+            all.push(vec![i]);
+        }
+    }
+    all
+}
+
+/// A server that writes `INPUT` cut at `cuts`, pausing so each piece is its own segment.
+async fn serve_pieces(cuts: Vec<usize>) -> TcpStream {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let mut start = 0;
+        for end in cuts.into_iter().chain([INPUT.len()]) {
+            tcp.write_all(&INPUT[start..end]).await.unwrap();
+            tcp.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_micros(300)).await;
+            start = end;
+        }
+    });
+    TcpStream::connect(addr).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_codec_gives_the_same_events_for_every_segmentation_and_drops_the_unterminated() {
+    for cuts in segmentations() {
+        let tcp = serve_pieces(cuts.clone()).await;
+        let events: Vec<Event> = FramedRead::new(tcp, SseDecoder::new())
+            .map(|item| item.expect("no error on this input"))
+            .collect()
+            .await;
+        assert_eq!(events, expected(), "cut at {cuts:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_stream_adapter_reads_a_response_body_for_every_segmentation() {
+    for cuts in segmentations().into_iter().take(12) {
+        let tcp = serve_pieces(cuts.clone()).await;
+        let chunks = tokio_util::io::ReaderStream::new(tcp);
+        let mut stream = EventStream::new(chunks);
+        let mut events = Vec::new();
+        while let Some(item) = stream.next().await {
+            events.push(item.unwrap());
+        }
+        assert_eq!(events, expected(), "cut at {cuts:?}");
+        assert_eq!(stream.last_event_id(), "7");
+    }
+}
+
+#[tokio::test]
+async fn a_limit_error_arrives_in_order_and_the_codec_stops_after_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        tcp.write_all(b"data: ok\n\ndata: 0123456789\n\n")
+            .await
+            .unwrap();
+    });
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let parser = ssewire_parser::Parser::with_limits(
+        ssewire_parser::Limits::default().max_event_data_bytes(4),
+    );
+    let mut framed = FramedRead::new(tcp, SseDecoder::with_parser(parser));
+    assert_eq!(framed.next().await.unwrap().unwrap().data(), "ok");
+    let err = framed.next().await.unwrap().unwrap_err();
+    assert!(err.to_string().contains("event dropped"), "{err}");
+}
+
+/// Serves one `SseBody` response per connection, from frames sent on a channel.
+async fn serve_body(
+    frames: tokio::sync::mpsc::Receiver<Frame>,
+    keep_alive: Duration,
+) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let frames = std::sync::Mutex::new(Some(frames));
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let service = hyper::service::service_fn(move |_request| {
+            let rx = frames.lock().unwrap().take().unwrap();
+            let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+            let body = SseBody::new(stream)
+                .keep_alive(Some(keep_alive))
+                .keep_alive_comment("ka");
+            async move { Ok::<_, std::convert::Infallible>(body.into_response()) }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(tcp), service)
+            .await;
+    });
+    addr
+}
+
+async fn get(addr: std::net::SocketAddr) -> http::Response<Incoming> {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::get("/")
+        .header("host", "localhost")
+        .body(http_body_util::Empty::<Bytes>::new())
+        .unwrap();
+    sender.send_request(request).await.unwrap()
+}
+
+#[tokio::test]
+async fn sse_body_sends_the_streaming_headers_frames_and_keep_alives() {
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let addr = serve_body(rx, Duration::from_millis(60)).await;
+    let response = get(addr).await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers();
+    assert_eq!(headers["content-type"], "text/event-stream");
+    assert_eq!(headers["cache-control"], "no-cache");
+    assert_eq!(headers["x-accel-buffering"], "no");
+    let mut body = response.into_body();
+    let event = ssewire_encoder::Event::new("one\ntwo").id("1").unwrap();
+    tx.send(Frame::event(&event)).await.unwrap();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(&first[..], b"id: 1\ndata: one\ndata: two\n\n");
+    // Silence: the keep-alive comment comes next.
+    let second = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(&second[..], b": ka\n");
+    drop(tx);
+    assert!(
+        body.frame().await.is_none(),
+        "the body ends when the stream does"
+    );
+}
+
+#[tokio::test]
+async fn event_stream_from_body_parses_what_sse_body_sends() {
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let addr = serve_body(rx, Duration::from_secs(60)).await;
+    let response = get(addr).await;
+    let mut events = EventStream::from_body(response.into_body());
+    let sent = ["plain", "two\nlines", "", " leading space", "tail\r"];
+    for (i, data) in sent.iter().enumerate() {
+        let id = i.to_string();
+        let event = ssewire_encoder::Event::new(data).id(&id).unwrap();
+        tx.send(Frame::event(&event)).await.unwrap();
+    }
+    drop(tx);
+    let mut received = Vec::new();
+    while let Some(event) = events.next().await {
+        received.push(event.unwrap());
+    }
+    let expected: Vec<Event> = sent
+        .iter()
+        .enumerate()
+        .map(|(i, data)| Event::new("message", data.replace('\r', "\n"), i.to_string()))
+        .collect();
+    assert_eq!(received, expected);
+}
