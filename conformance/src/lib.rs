@@ -26,6 +26,8 @@ pub mod matrix;
 pub mod process;
 pub mod reference;
 mod runner;
+#[cfg(feature = "serve")]
+pub mod serve;
 
 pub use adapter::parse_with_ssewire;
 pub use case::{Case, Output, CASE_FILES};

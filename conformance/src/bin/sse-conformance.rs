@@ -30,6 +30,15 @@ USAGE:
       Runs every case through each implementation's adapter (repeat --impl) and writes the
       results matrix: a summary per implementation, passes per area, every case. Markdown goes
       to FILE or stdout. Exit status 0 whatever the implementations do.
+  sse-conformance serve [--port N] [--run-ours] [--exit-when-done] [--timeout SECS]
+                        [--cases PREFIX] [--scenarios TEXT] [--segmentations whole,tiny,crlf,utf8]
+                        [--client NAME] [--markdown FILE] [--json FILE]
+      The client-conformance server on 127.0.0.1:N (default 8090; 0 picks a free port):
+      every case over HTTP with controlled segmentation, and the EventSource scenarios
+      (docs/client-conformance.md). A browser opening the printed URL runs everything.
+      --run-ours runs this project's client against it in process and exits 1 on any
+      failure; --exit-when-done waits for a client's POST /done (or --timeout, default 600)
+      and exits 0 if it came. Either way the report is printed (and written to FILE).
   sse-conformance list [PREFIX]
       Case names with their sources.
   sse-conformance show NAME...
@@ -61,6 +70,7 @@ fn real_main() -> Result<ExitCode, String> {
         "adapter" => run_adapter(args),
         "run" => run_suite(args),
         "matrix" => run_matrix(args),
+        "serve" => serve(args),
         "list" => list(args),
         "show" => show(args),
         "help" => {
@@ -434,4 +444,85 @@ fn show(mut args: lexopt::Parser) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn serve(mut args: lexopt::Parser) -> Result<ExitCode, String> {
+    use ssewire_conformance::serve::{run_ours, Segmentation, ServeOptions, Server};
+    let mut port: u16 = 8090;
+    let (mut ours, mut exit_when_done) = (false, false);
+    let mut timeout = Duration::from_secs(600);
+    let mut options = ServeOptions::default();
+    let mut client = None;
+    let (mut markdown, mut json) = (None, None);
+    while let Some(arg) = args.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("port") => port = number(&mut args, "--port")?,
+            Long("run-ours") => ours = true,
+            Long("exit-when-done") => exit_when_done = true,
+            Long("timeout") => timeout = Duration::from_secs(number(&mut args, "--timeout")?),
+            Long("cases") => options.filter = Some(text(&mut args)?),
+            Long("scenarios") => options.scenario_filter = Some(text(&mut args)?),
+            Long("segmentations") => {
+                options.segmentations = text(&mut args)?
+                    .split(',')
+                    .map(|name| {
+                        Segmentation::from_name(name.trim())
+                            .ok_or(format!("unknown segmentation {name:?}"))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            Long("client") => client = Some(text(&mut args)?),
+            Long("markdown") => markdown = Some(text(&mut args)?),
+            Long("json") => json = Some(text(&mut args)?),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let server = Server::start(port, options)
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let plan = server.plan();
+        eprintln!(
+            "serving {} case runs and {} scenarios on {}/ (open it in a browser to run them)",
+            plan.cases.len(),
+            plan.scenarios.len(),
+            server.url()
+        );
+        let client = client.unwrap_or_else(|| {
+            if ours {
+                "ssewire-http".into()
+            } else {
+                "client".into()
+            }
+        });
+        let completed = if ours {
+            run_ours(&server, 16).await;
+            true
+        } else if exit_when_done {
+            server.wait_done(timeout).await
+        } else {
+            let _ = tokio::signal::ctrl_c().await;
+            true
+        };
+        let results = server.results();
+        println!("{results}");
+        if let Some(path) = markdown {
+            std::fs::write(&path, results.to_markdown(&client))
+                .map_err(|e| format!("{path}: {e}"))?;
+        }
+        if let Some(path) = json {
+            let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+            std::fs::write(&path, text).map_err(|e| format!("{path}: {e}"))?;
+        }
+        if !completed {
+            eprintln!("sse-conformance: no client said it was done within {timeout:?}");
+            return Ok(ExitCode::from(2));
+        }
+        Ok(if ours && results.failed() > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
 }
