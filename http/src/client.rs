@@ -647,9 +647,15 @@ impl Driver {
     /// One attempt: connect, follow redirects, check the final response.
     async fn connect(&mut self) -> Result<(Incoming, JoinHandle<()>), Attempt> {
         let mut url = self.url.clone().map_err(Attempt::Fatal)?;
-        let extra = self.config.headers.as_ref().map(|make| make());
+        let mut extra = self.config.headers.as_ref().map(|make| make());
         let last_event_id = self.parser().last_event_id().to_owned();
         for _ in 0..=MAX_REDIRECTS {
+            // As fetch does: credentials do not follow a redirect to another origin.
+            if let (Some(headers), Ok(start)) = (&mut extra, &self.url) {
+                if (start.scheme(), start.authority()) != (url.scheme(), url.authority()) {
+                    headers.remove(http::header::AUTHORIZATION);
+                }
+            }
             let (response, connection) = fetch(&url, extra.as_ref(), &last_event_id).await?;
             let status = response.status();
             if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
