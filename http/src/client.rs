@@ -647,12 +647,15 @@ impl Driver {
     /// One attempt: connect, follow redirects, check the final response.
     async fn connect(&mut self) -> Result<(Incoming, JoinHandle<()>), Attempt> {
         let mut url = self.url.clone().map_err(Attempt::Fatal)?;
+        // The origin the user's headers are meant for: the constructor's URL's.
+        let origin = self.config.url.parse::<Uri>().ok();
         let mut extra = self.config.headers.as_ref().map(|make| make());
         let last_event_id = self.parser().last_event_id().to_owned();
         for _ in 0..=MAX_REDIRECTS {
-            // As fetch does: credentials do not follow a redirect to another origin.
-            if let (Some(headers), Ok(start)) = (&mut extra, &self.url) {
-                if (start.scheme(), start.authority()) != (url.scheme(), url.authority()) {
+            // As fetch does: credentials do not follow a redirect to another origin, nor do
+            // they go there on a reconnection to where the redirect led.
+            if let (Some(headers), Some(origin)) = (&mut extra, &origin) {
+                if (origin.scheme(), origin.authority()) != (url.scheme(), url.authority()) {
                     headers.remove(http::header::AUTHORIZATION);
                 }
             }

@@ -343,3 +343,33 @@ async fn urls_that_cannot_be_fetched_fail_at_once() {
         ends(&mut source).await;
     }
 }
+
+#[tokio::test]
+async fn authorization_follows_a_same_origin_redirect_but_not_a_cross_origin_one() {
+    let (other, other_requests) = scripted(vec![Reply::events(b"retry: 5\ndata: there\n\n")]).await;
+    let (base, requests) = scripted(vec![
+        Reply::redirect("302 Found", "/same"),
+        Reply::redirect("302 Found", &format!("{other}/elsewhere")),
+    ])
+    .await;
+    let mut source = EventSource::builder(base)
+        .headers(|| {
+            let mut headers = HeaderMap::new();
+            headers.insert("authorization", HeaderValue::from_static("Bearer secret"));
+            headers
+        })
+        .build();
+    let items = next_n(&mut source, 5).await;
+    assert_eq!(data(&items[1]), Some("there"));
+    assert_eq!(data(&items[4]), Some("there"));
+    assert_eq!(requests.path(1), "/same");
+    assert_eq!(
+        requests.header(1, "authorization").as_deref(),
+        Some("Bearer secret")
+    );
+    assert_eq!(other_requests.path(0), "/elsewhere");
+    assert_eq!(other_requests.header(0, "authorization"), None);
+    // The reconnection goes straight to the other origin, still without the credentials.
+    assert_eq!(other_requests.path(1), "/elsewhere");
+    assert_eq!(other_requests.header(1, "authorization"), None);
+}
