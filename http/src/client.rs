@@ -40,6 +40,11 @@ pub const DEFAULT_RECONNECTION_TIME: Duration = Duration::from_secs(3);
 pub const MAX_REDIRECTS: usize = 20;
 
 /// An `EventSource`'s `readyState`.
+///
+/// ```
+/// let source = ssewire_http::EventSource::new("http://127.0.0.1:1/");
+/// assert_eq!(source.ready_state(), ssewire_http::ReadyState::Connecting);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReadyState {
     /// Connecting, or waiting to reconnect.
@@ -51,6 +56,13 @@ pub enum ReadyState {
 }
 
 /// What an [`EventSource`] yields, in order.
+///
+/// ```
+/// use ssewire_http::{Disconnect, SourceEvent};
+/// use std::time::Duration;
+/// let item = SourceEvent::Reconnecting { delay: Duration::from_secs(3), cause: Disconnect::Closed };
+/// assert!(matches!(item, SourceEvent::Reconnecting { .. }));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceEvent {
     /// The connection opened (the `open` event).
@@ -92,6 +104,11 @@ impl fmt::Display for Disconnect {
 
 /// Why an [`EventSource`] failed for good (`readyState` CLOSED, no reconnection). It is the
 /// stream's last item.
+///
+/// ```
+/// let failure = ssewire_http::Failure::Status(http::StatusCode::NO_CONTENT);
+/// assert_eq!(failure.to_string(), "status 204 No Content: only 200 opens a stream");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
     /// The final response's status was not 200 (204 included).
@@ -196,6 +213,17 @@ impl Backoff {
 type HeaderFn = Arc<dyn Fn() -> HeaderMap + Send + Sync>;
 
 /// Settings of an [`EventSource`]; [`EventSource::builder`] makes one.
+///
+/// ```
+/// use std::time::Duration;
+/// use ssewire_http::{Backoff, EventSource};
+/// let source = EventSource::builder("http://127.0.0.1:8080/events")
+///     .backoff(Backoff::exponential(Duration::from_secs(60)))
+///     .max_attempts(10)
+///     .idle_timeout(Duration::from_secs(45))
+///     .build();
+/// # drop(source);
+/// ```
 #[derive(Clone)]
 pub struct Builder {
     url: String,

@@ -333,6 +333,17 @@ impl Hub {
 /// One subscriber's stream of [`Frame`]s: its replay first, then live events. It ends when the
 /// hub closes (after delivering everything published before) or when the subscriber fell more
 /// than [`HubConfig::queue`] events behind ([`Subscription::lagged`]).
+///
+/// ```
+/// use futures_util::StreamExt;
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let hub = ssewire_http::Hub::new(Default::default());
+/// let mut subscription = hub.subscribe(None);
+/// hub.publish(ssewire_encoder::Event::new("hi")).unwrap();
+/// let frame = subscription.next().await.unwrap();
+/// assert_eq!(frame.as_bytes(), &b"id: 1\ndata: hi\n\n"[..]);
+/// # });
+/// ```
 pub struct Subscription {
     backlog: VecDeque<Frame>,
     live: Option<BroadcastStream<Frame>>,

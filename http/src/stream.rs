@@ -13,6 +13,20 @@ use ssewire_parser::{LimitExceeded, Parser, Step};
 use crate::event::{Detach, Event};
 
 /// Why an [`EventStream`] item is an error.
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use ssewire_parser::{Limits, Parser};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+///     b"data: too long\n\ndata: ok\n\n",
+/// ))]);
+/// let parser = Parser::with_limits(Limits::default().max_event_data_bytes(4));
+/// let mut events = ssewire_http::EventStream::with_parser(chunks, parser);
+/// assert!(matches!(events.next().await, Some(Err(ssewire_http::StreamError::Limit(_)))));
+/// assert_eq!(events.next().await.unwrap().unwrap().data(), "ok");
+/// # });
+/// ```
 #[derive(Debug)]
 pub enum StreamError<E> {
     /// A line or an event was over a [`Limits`](ssewire_parser::Limits) bound. That event is dropped; the stream
@@ -215,6 +229,11 @@ where
 }
 
 /// Why [`SseDecoder`] failed.
+///
+/// ```
+/// let e = ssewire_http::DecodeError::from(std::io::Error::other("reset"));
+/// assert_eq!(e.to_string(), "reading the event stream failed: reset");
+/// ```
 #[derive(Debug)]
 pub enum DecodeError {
     /// A line or an event was over a [`Limits`](ssewire_parser::Limits) bound. The events before it were decoded.
