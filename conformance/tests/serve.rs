@@ -137,3 +137,43 @@ async fn each_piece_reaches_the_client_as_its_own_chunk() {
         "chunk sizes {sizes:?}"
     );
 }
+
+#[tokio::test]
+async fn the_plan_names_every_event_type_a_case_input_uses_so_browsers_can_listen() {
+    let options = ServeOptions {
+        filter: Some("event-type/".into()),
+        segmentations: vec![Segmentation::Whole],
+        scenario_filter: Some("none-of-them".into()),
+    };
+    let server = Server::start(0, options).await.unwrap();
+    let mut unexpected = 0;
+    for entry in &server.plan().cases {
+        let listen = entry.listen.as_ref().unwrap();
+        assert_eq!(listen[0], "message");
+        for event in entry.expect.as_ref().unwrap() {
+            assert!(
+                listen.contains(&event.event),
+                "{}: {} not listened for",
+                entry.id,
+                event.event
+            );
+        }
+        // Types named in the input that no expected event has: the ones a wrong client
+        // could dispatch and a browser page would otherwise never see.
+        let expected: Vec<&String> = entry
+            .expect
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|e| &e.event)
+            .collect();
+        unexpected += listen
+            .iter()
+            .filter(|t| !expected.contains(t) && *t != "message")
+            .count();
+    }
+    assert!(
+        unexpected > 0,
+        "no case names a type that is not dispatched"
+    );
+}

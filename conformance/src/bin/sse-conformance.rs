@@ -70,7 +70,10 @@ fn real_main() -> Result<ExitCode, String> {
         "adapter" => run_adapter(args),
         "run" => run_suite(args),
         "matrix" => run_matrix(args),
+        #[cfg(feature = "serve")]
         "serve" => serve(args),
+        #[cfg(not(feature = "serve"))]
+        "serve" => Err("this sse-conformance was built without the `serve` feature".into()),
         "list" => list(args),
         "show" => show(args),
         "help" => {
@@ -446,6 +449,7 @@ fn show(mut args: lexopt::Parser) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(feature = "serve")]
 fn serve(mut args: lexopt::Parser) -> Result<ExitCode, String> {
     use ssewire_conformance::serve::{run_ours, Segmentation, ServeOptions, Server};
     let mut port: u16 = 8090;

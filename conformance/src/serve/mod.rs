@@ -239,6 +239,11 @@ pub struct PlanEntry {
     /// For cases: the events expected. Not given for scenarios.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<Vec<ReportedEvent>>,
+    /// For cases: every event type the input names (except `open` and `error`). `EventSource`
+    /// has no catch-all listener, so a browser listens for each of these; listening only for
+    /// the expected types would miss an event wrongly dispatched under another one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<Vec<String>>,
     /// For scenarios: when to stop.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop: Option<Stop>,
@@ -321,6 +326,24 @@ impl Drop for Server {
     }
 }
 
+/// Every `event` field value in `input`, once each, without `open` and `error` (a listener
+/// for those would also catch the `EventSource`'s own events of that name).
+fn event_types(input: &[u8]) -> Vec<String> {
+    let mut fields = ssewire_parser::FieldParser::with_limits(ssewire_parser::Limits::UNLIMITED);
+    let mut types: Vec<String> = vec!["message".into()];
+    let mut rest = input;
+    while !rest.is_empty() {
+        let (field, used) = fields.feed(rest);
+        rest = &rest[used..];
+        if let Ok(Some(ssewire_parser::Field::EventType(name))) = field {
+            if !["", "open", "error"].contains(&name) && !types.iter().any(|t| t == name) {
+                types.push(name.to_owned());
+            }
+        }
+    }
+    types
+}
+
 fn expected_events(case: &Case) -> Vec<ReportedEvent> {
     case.expect
         .iter()
@@ -357,6 +380,7 @@ impl Server {
                     id: id.clone(),
                     url: format!("/c/{id}"),
                     expect: Some(expected_events(case)),
+                    listen: Some(event_types(&case.input)),
                     stop: None,
                     source: case.source.clone(),
                     description: None,
@@ -379,6 +403,7 @@ impl Server {
                 id: s.id.clone(),
                 url: format!("/s/{}", s.id),
                 expect: None,
+                listen: None,
                 stop: Some(s.stop),
                 source: s.source.into(),
                 description: Some(s.description.clone()),
