@@ -571,7 +571,11 @@ impl Driver {
     }
 
     fn parser(&mut self) -> &mut Parser {
-        self.parser.get_or_insert_with(Parser::new)
+        let limits = self.config.limits;
+        // Only a body holds the parser, and `end_body` gives it back; the fallback keeps the
+        // configured limits all the same.
+        self.parser
+            .get_or_insert_with(|| Parser::with_limits(limits))
     }
 
     fn reconnection_time(&mut self) -> Duration {
@@ -633,7 +637,9 @@ impl Driver {
                     };
                     match attempt {
                         Ok((incoming, connection)) => {
-                            let parser = self.parser.take().unwrap_or_default();
+                            let limits = self.config.limits;
+                            let parser =
+                                (self.parser.take()).unwrap_or_else(|| Parser::with_limits(limits));
                             let body = BodyDataStream::new(incoming);
                             self.body = Some(EventStream::with_parser(body, parser));
                             self.connection = Some(connection);
