@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::scan;
+
 /// Which value was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -84,8 +86,13 @@ impl fmt::Display for EncodeError {
 
 impl core::error::Error for EncodeError {}
 
-fn refuse(value: &str, field: FieldKind, bad: impl Fn(u8) -> bool) -> Result<(), EncodeError> {
-    match value.bytes().position(bad) {
+#[inline]
+fn refuse(
+    value: &str,
+    field: FieldKind,
+    find: impl Fn(&[u8]) -> Option<usize>,
+) -> Result<(), EncodeError> {
+    match find(value.as_bytes()) {
         None => Ok(()),
         Some(index) => Err(EncodeError {
             field,
@@ -117,8 +124,9 @@ impl<'a> EventType<'a> {
     /// ```
     /// assert!(ssewire_encoder::EventType::new("ok").is_ok());
     /// ```
+    #[inline]
     pub fn new(value: &'a str) -> Result<Self, EncodeError> {
-        refuse(value, FieldKind::EventType, |b| b == b'\n' || b == b'\r')?;
+        refuse(value, FieldKind::EventType, scan::line_end)?;
         Ok(EventType(value))
     }
 
@@ -127,6 +135,7 @@ impl<'a> EventType<'a> {
     /// ```
     /// assert_eq!(ssewire_encoder::EventType::new("ok").unwrap().as_str(), "ok");
     /// ```
+    #[inline]
     pub fn as_str(&self) -> &'a str {
         self.0
     }
@@ -154,10 +163,9 @@ impl<'a> EventId<'a> {
     /// ```
     /// assert!(ssewire_encoder::EventId::new("a-1").is_ok());
     /// ```
+    #[inline]
     pub fn new(value: &'a str) -> Result<Self, EncodeError> {
-        refuse(value, FieldKind::EventId, |b| {
-            b == b'\n' || b == b'\r' || b == 0
-        })?;
+        refuse(value, FieldKind::EventId, scan::line_end_or_nul)?;
         Ok(EventId(value))
     }
 
@@ -166,6 +174,7 @@ impl<'a> EventId<'a> {
     /// ```
     /// assert_eq!(ssewire_encoder::EventId::new("7").unwrap().as_str(), "7");
     /// ```
+    #[inline]
     pub fn as_str(&self) -> &'a str {
         self.0
     }

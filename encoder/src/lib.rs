@@ -33,6 +33,7 @@
 extern crate alloc;
 
 mod field;
+mod scan;
 mod write;
 
 pub use field::{EncodeError, EventId, EventType, FieldKind};

@@ -1,9 +1,8 @@
 //! Events and comments, and the bytes they become.
 
-use alloc::vec::Vec;
-use memchr::memchr2;
-
 use crate::field::{EncodeError, EventId, EventType};
+use crate::scan;
+use alloc::vec::Vec;
 
 /// A reconnection time, formatted once so its digits can be lent like the other pieces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -13,6 +12,7 @@ struct Digits {
 }
 
 impl Digits {
+    #[inline]
     fn new(mut value: u64) -> Self {
         let mut buf = [0u8; 20];
         let mut start = buf.len();
@@ -30,6 +30,7 @@ impl Digits {
         }
     }
 
+    #[inline]
     fn as_bytes(&self) -> &[u8] {
         &self.buf[usize::from(self.start)..]
     }
@@ -66,6 +67,7 @@ impl<'a> Event<'a> {
     /// ssewire_encoder::Event::new("").encode(&mut out);
     /// assert_eq!(out, b"data:\n\n");
     /// ```
+    #[inline]
     pub fn new(data: &'a str) -> Self {
         Event {
             data: Some(data),
@@ -80,6 +82,7 @@ impl<'a> Event<'a> {
     /// ssewire_encoder::Event::without_data().retry(5000).encode(&mut out);
     /// assert_eq!(out, b"retry: 5000\n\n");
     /// ```
+    #[inline]
     pub fn without_data() -> Self {
         Event {
             data: None,
@@ -97,6 +100,7 @@ impl<'a> Event<'a> {
     /// ```
     /// assert!(ssewire_encoder::Event::new("x").event_type("a\nb").is_err());
     /// ```
+    #[inline]
     pub fn event_type(self, event_type: &'a str) -> Result<Self, EncodeError> {
         Ok(self.with_event_type(EventType::new(event_type)?))
     }
@@ -109,6 +113,7 @@ impl<'a> Event<'a> {
     /// let _ = Event::new("1").with_event_type(tick);
     /// # Ok::<(), ssewire_encoder::EncodeError>(())
     /// ```
+    #[inline]
     pub fn with_event_type(mut self, event_type: EventType<'a>) -> Self {
         self.event_type = Some(event_type);
         self
@@ -123,6 +128,7 @@ impl<'a> Event<'a> {
     /// ```
     /// assert!(ssewire_encoder::Event::new("x").id("1\r").is_err());
     /// ```
+    #[inline]
     pub fn id(self, id: &'a str) -> Result<Self, EncodeError> {
         Ok(self.with_id(EventId::new(id)?))
     }
@@ -134,6 +140,7 @@ impl<'a> Event<'a> {
     /// let _ = Event::new("1").with_id(EventId::new("1")?);
     /// # Ok::<(), ssewire_encoder::EncodeError>(())
     /// ```
+    #[inline]
     pub fn with_id(mut self, id: EventId<'a>) -> Self {
         self.id = Some(id);
         self
@@ -146,6 +153,7 @@ impl<'a> Event<'a> {
     /// ssewire_encoder::Event::new("x").retry(0).encode(&mut out);
     /// assert_eq!(out, b"retry: 0\ndata: x\n\n");
     /// ```
+    #[inline]
     pub fn retry(mut self, millis: u64) -> Self {
         self.retry = Some(Digits::new(millis));
         self
@@ -162,7 +170,18 @@ impl<'a> Event<'a> {
     /// assert_eq!(out, b"data: line 1\ndata: line 2\n\n");
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.reserve(self.data.map_or(0, str::len) + 16);
+        let line = |name: &Name, value: usize| match value {
+            0 => name.empty_line.len(),
+            _ => name.before_value.len() + value + 1,
+        };
+        let head = self
+            .event_type
+            .map_or(0, |t| line(&EVENT, t.as_str().len()))
+            + self.id.map_or(0, |id| line(&ID, id.as_str().len()))
+            + self.retry.map_or(0, |r| line(&RETRY, r.as_bytes().len()));
+        // Exact for single-line data, a lower bound otherwise: one reservation, so the copies
+        // below do not reallocate midway.
+        out.reserve(head + self.data.map_or(0, |d| line(&DATA, d.len())) + 1);
         self.for_each_piece(|piece| out.extend_from_slice(piece));
     }
 
@@ -189,19 +208,25 @@ impl<'a> Event<'a> {
     /// assert_eq!(pieces, [&b"data: "[..], b"big payload", b"\n", b"\n"]);
     /// ```
     pub fn for_each_piece<'e>(&'e self, mut piece: impl FnMut(&'e [u8])) {
-        if let Some(event_type) = &self.event_type {
-            write_line(&mut piece, &EVENT, event_type.as_str().as_bytes());
-        }
-        if let Some(id) = &self.id {
-            write_line(&mut piece, &ID, id.as_str().as_bytes());
-        }
-        if let Some(retry) = &self.retry {
-            write_line(&mut piece, &RETRY, retry.as_bytes());
-        }
+        self.for_each_head_piece(&mut piece);
         if let Some(data) = self.data {
             write_lines(&mut piece, &DATA, data.as_bytes());
         }
         piece(b"\n");
+    }
+
+    /// The pieces of the lines before the data: type, id, retry.
+    #[inline(always)]
+    fn for_each_head_piece<'e>(&'e self, piece: &mut impl FnMut(&'e [u8])) {
+        if let Some(event_type) = &self.event_type {
+            write_line(piece, &EVENT, event_type.as_str().as_bytes());
+        }
+        if let Some(id) = &self.id {
+            write_line(piece, &ID, id.as_str().as_bytes());
+        }
+        if let Some(retry) = &self.retry {
+            write_line(piece, &RETRY, retry.as_bytes());
+        }
     }
 }
 
@@ -224,6 +249,7 @@ impl<'a> Comment<'a> {
     /// ssewire_encoder::Comment::new("a\nb").encode(&mut out);
     /// assert_eq!(out, b": a\n: b\n");
     /// ```
+    #[inline]
     pub fn new(text: &'a str) -> Self {
         Comment(text)
     }
@@ -291,6 +317,7 @@ const COMMENT: Name = Name {
     empty_line: b":\n",
 };
 
+#[inline(always)]
 fn write_line<'e>(piece: &mut impl FnMut(&'e [u8]), name: &Name, value: &'e [u8]) {
     if value.is_empty() {
         piece(name.empty_line);
@@ -302,8 +329,9 @@ fn write_line<'e>(piece: &mut impl FnMut(&'e [u8]), name: &Name, value: &'e [u8]
 }
 
 /// One `name` line per line of `text`, split at CRLF, CR and LF.
+#[inline(always)]
 fn write_lines<'e>(piece: &mut impl FnMut(&'e [u8]), name: &Name, mut text: &'e [u8]) {
-    while let Some(end) = memchr2(b'\n', b'\r', text) {
+    while let Some(end) = scan::line_end(text) {
         write_line(piece, name, &text[..end]);
         let crlf = text[end] == b'\r' && text.get(end + 1) == Some(&b'\n');
         text = &text[end + 1 + usize::from(crlf)..];
