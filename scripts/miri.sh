@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the parser's tests under Miri, which checks the two unsafe sites (parser/src/scan.rs:
-# SSE2 loads; parser/src/utf8.rs: str::from_utf8_unchecked on bytes the scan found ASCII) for
+# SSE2 loads; parser/src/utf8.rs: str::from_utf8_unchecked and String::from_utf8_unchecked on
+# bytes the scan found ASCII) for
 # undefined behaviour: out-of-bounds reads, invalid UTF-8 in a str, and so on.
 # Installs the nightly toolchain's miri component if it is missing. Takes a few minutes.
 # Usage: bash scripts/miri.sh

@@ -7,6 +7,7 @@
 
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::mem;
 
 use crate::limits::{Limit, LimitExceeded, Limits};
@@ -153,8 +154,11 @@ enum Held {
 #[derive(Clone, Debug)]
 struct Block {
     data: Held,
-    /// The data values joined by LF (the spec's buffer minus its final LF) when `Owned`.
+    /// The data values joined by LF (the spec's buffer minus its final LF) when `Owned`, from
+    /// `data_skip` on: a data line carried across chunks becomes this buffer whole, its
+    /// `data: ` included, instead of being copied a second time.
     data_buf: String,
+    data_skip: usize,
     /// Input bytes of data so far, for [`Limits::event_data`].
     data_len: usize,
     event_type: Held,
@@ -164,6 +168,18 @@ struct Block {
 }
 
 impl Block {
+    /// The owned data.
+    fn data_text(&self) -> &str {
+        self.data_buf.get(self.data_skip..).unwrap_or_default()
+    }
+
+    /// The data buffer, emptied, for a block's data to be written from its start.
+    fn restart_data(&mut self) -> &mut String {
+        self.data_skip = 0;
+        self.data_buf.clear();
+        &mut self.data_buf
+    }
+
     fn clear(&mut self) {
         self.data = Held::Empty;
         self.data_len = 0;
@@ -230,6 +246,7 @@ impl Parser {
             block: Block {
                 data: Held::Empty,
                 data_buf: String::new(),
+                data_skip: 0,
                 data_len: 0,
                 event_type: Held::Empty,
                 type_buf: String::new(),
@@ -330,6 +347,7 @@ impl Parser {
     /// lives as long as the chunk, so [`Parser::feed_each`] scans each byte once. `advance`:
     /// the chunk's first `pos` bytes are done with (`feed`'s caller passes the rest next time);
     /// `feed_each` says so once, at the chunk's end, instead.
+    #[inline(always)]
     fn step<'a, 'i: 'a>(
         &'a mut self,
         scan: &mut Scan<'i>,
@@ -373,7 +391,7 @@ impl Parser {
                     // moved out and back so the block can be updated while reading it.
                     self.spill(data, event_type);
                     let carry = mem::take(&mut self.lines.carry);
-                    let action = self.interpret(&carry, ascii, None);
+                    let (action, carry) = self.interpret_carried(carry, ascii);
                     self.lines.carry = carry;
                     action
                 }
@@ -400,7 +418,7 @@ impl Parser {
                             .unwrap_or("message"),
                     ),
                     data: Cow::Borrowed(
-                        text(self.block.data, data, &self.block.data_buf).unwrap_or(""),
+                        text(self.block.data, data, self.block.data_text()).unwrap_or(""),
                     ),
                     last_event_id: Cow::Borrowed(&self.last_event_id),
                 };
@@ -467,8 +485,7 @@ impl Parser {
                             data_held = Held::Borrowed;
                         }
                         Held::Borrowed => {
-                            let buf = &mut self.block.data_buf;
-                            buf.clear();
+                            let buf = self.block.restart_data();
                             buf.push_str(data);
                             buf.push('\n');
                             buf.push_str(text);
@@ -609,8 +626,7 @@ impl Parser {
     /// Moves borrowed values into the parser's buffers before `feed` returns mid-block.
     fn spill(&mut self, data: &str, event_type: &str) {
         if self.block.data == Held::Borrowed {
-            self.block.data_buf.clear();
-            self.block.data_buf.push_str(data);
+            self.block.restart_data().push_str(data);
             self.block.data = Held::Owned;
         }
         if self.block.event_type == Held::Borrowed {
@@ -623,6 +639,38 @@ impl Parser {
     fn abandon_block(&mut self) {
         self.block.clear();
         self.block.discarding = true;
+    }
+
+    /// A line carried across chunks: the bytes were copied once, into the carry. When it is the
+    /// block's first data line, the carry buffer becomes the data buffer (its `data: ` skipped)
+    /// rather than being copied again, and the old data buffer goes back as the next carry, so
+    /// the two allocations take turns (each grows to the larger need of the two, then both stay
+    /// put). Returns the action and the buffer to carry on with.
+    #[inline(never)]
+    fn interpret_carried(&mut self, carry: Vec<u8>, ascii: bool) -> (Action, Vec<u8>) {
+        let value_len = match known_field(&carry) {
+            Some((Name::Data, value))
+                if self.block.data == Held::Empty
+                    && !self.block.discarding
+                    && value.len() <= self.max_event_data =>
+            {
+                value.len()
+            }
+            _ => return (self.interpret(&carry, ascii, None), carry),
+        };
+        let skip = carry.len() - value_len;
+        let text = match utf8::into_string(carry, ascii) {
+            Ok(text) => text,
+            // Invalid UTF-8: the general path decodes it with replacement.
+            Err(carry) => return (self.interpret(&carry, ascii, None), carry),
+        };
+        let block = &mut self.block;
+        let mut spare = mem::replace(&mut block.data_buf, text).into_bytes();
+        spare.clear();
+        block.data_skip = skip;
+        block.data = Held::Owned;
+        block.data_len = value_len;
+        (Action::Continue, spare)
     }
 
     /// [`Parser::interpret_inline`] for the general path, which need not be inlined.
@@ -686,14 +734,13 @@ impl Parser {
                         block.data = Held::Borrowed;
                     }
                     (Held::Empty, _, _) => {
-                        block.data_buf.clear();
-                        utf8::push_text(&mut block.data_buf, value, ascii);
+                        utf8::push_text(block.restart_data(), value, ascii);
                         block.data = Held::Owned;
                     }
                     (Held::Borrowed, Some((data, _)), _) => {
-                        block.data_buf.clear();
-                        block.data_buf.push_str(data);
-                        block.data_buf.push('\n');
+                        let buf = block.restart_data();
+                        buf.push_str(data);
+                        buf.push('\n');
                         utf8::push_text(&mut block.data_buf, value, ascii);
                         block.data = Held::Owned;
                     }

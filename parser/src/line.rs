@@ -5,7 +5,8 @@
 //!   looked at twice. A line wholly inside the chunk is reported as a range of it (borrowed by the
 //!   caller); a line split across chunks is gathered in `carry` and reported from there.
 //! - A CR ends a line at once, even as the chunk's last byte; `skip_lf` then swallows an LF that
-//!   opens the next chunk, so CRLF split across chunks is still one line end.
+//!   opens the next chunk, so CRLF split across chunks is still one line end. An LF right after
+//!   the CR in the same chunk is consumed with it.
 //! - The BOM is a state (`bom_matched`), so a BOM split 1|2 or 2|1 across chunks is still
 //!   stripped; bytes that began like a BOM but were not one go back to the front of the first line.
 //! - Only *kept* lines are buffered and limited. `Keep` says which: everything (field level),
@@ -204,6 +205,8 @@ impl LineReader {
     }
 
     /// The next complete line at or after `input[*pos]`, moving `pos` past its line end.
+    /// The general path: kept out of line so the event level's fast paths stay tight.
+    #[inline(never)]
     pub(crate) fn next(&mut self, scan: &mut Scan<'_>, pos: &mut usize, keep: Keep) -> Next {
         let input = scan.input();
         if self.carry_is_line {
@@ -253,8 +256,18 @@ impl LineReader {
             };
             let start = *pos;
             let len = end - start;
-            self.skip_lf = rest[len] == b'\r';
+            // A CRLF inside the chunk is consumed whole here, so the reader is clean again
+            // for the fast paths (leaving the LF to the next call kept a CRLF stream on this
+            // general path for good); only a CR that ends the chunk leaves an LF to swallow.
             *pos += len + 1;
+            self.skip_lf = false;
+            if rest[len] == b'\r' {
+                match rest.get(len + 1) {
+                    Some(b'\n') => *pos += 1,
+                    Some(_) => {}
+                    None => self.skip_lf = true,
+                }
+            }
             if self.discarding {
                 self.discarding = false;
                 continue;
@@ -527,5 +540,43 @@ impl FieldParser {
     /// ```
     pub fn finish(&mut self) {
         self.lines.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crlf_inside_the_chunk_leaves_the_reader_clean_and_one_at_its_end_does_not() {
+        let limits = Limits::default();
+        let mut reader = LineReader::new(&limits);
+        let input = b"a\r\nb\r";
+        let mut scan = Scan::new(input);
+        let mut pos = 0;
+        let first = reader.next(&mut scan, &mut pos, Keep::All);
+        assert!(matches!(
+            first,
+            Next::Line(LineAt::Input {
+                start: 0,
+                end: 1,
+                ..
+            })
+        ));
+        // The LF was consumed with its CR, so the event level's fast paths may take over.
+        assert_eq!(pos, 3);
+        assert!(reader.is_clean());
+        let second = reader.next(&mut scan, &mut pos, Keep::All);
+        assert!(matches!(
+            second,
+            Next::Line(LineAt::Input {
+                start: 3,
+                end: 4,
+                ..
+            })
+        ));
+        // A CR ending the chunk: the next chunk's LF may belong to it.
+        assert_eq!(pos, 5);
+        assert!(!reader.is_clean());
     }
 }

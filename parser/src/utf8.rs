@@ -7,6 +7,7 @@
 //! the WHATWG decoder's rule.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Appends `bytes` to `out`, each maximal invalid subpart replaced by U+FFFD.
 pub(crate) fn push_lossy(out: &mut String, bytes: &[u8]) {
@@ -48,6 +49,22 @@ pub(crate) fn ascii(bytes: &[u8]) -> &str {
     // end, and callers pass sub-slices of that line). Bytes below 0x80 are ASCII, and every
     // ASCII string is valid UTF-8.
     unsafe { core::str::from_utf8_unchecked(bytes) }
+}
+
+/// `bytes` as a `String` without copying them, when they are valid UTF-8 (`ascii`: the scan
+/// proved them ASCII); otherwise the bytes back.
+#[allow(unsafe_code)]
+pub(crate) fn into_string(bytes: Vec<u8>, ascii: bool) -> Result<String, Vec<u8>> {
+    match ascii {
+        true => {
+            debug_assert!(bytes.is_ascii(), "the scan called non-ASCII bytes ASCII");
+            // SAFETY: as in `ascii`: the caller passes `ascii` true only for a carry whose
+            // every byte the scan saw below 0x80 as it was appended (`LineReader::carry_ascii`;
+            // bytes put back by the BOM logic clear it), and ASCII is valid UTF-8.
+            Ok(unsafe { String::from_utf8_unchecked(bytes) })
+        }
+        false => String::from_utf8(bytes).map_err(|err| err.into_bytes()),
+    }
 }
 
 /// `bytes` as text when it is valid UTF-8; `ascii` says the scan already proved it ASCII.

@@ -134,6 +134,31 @@ fn an_event_split_across_chunks_is_delivered_whole() {
 }
 
 #[test]
+fn a_data_line_carried_across_chunks_keeps_its_text_whatever_it_holds() {
+    // A carried first data line becomes the data buffer itself (ASCII, other UTF-8, invalid
+    // UTF-8 replaced, an empty value, two spaces); later lines append to it.
+    let cases: [(&[&[u8]], &str); 5] = [
+        (&[b"data: caf", b"\xC3\xA9\ndata: x\n\n"], "caf\u{e9}\nx"),
+        (&[b"data:  a", b"b\n\n"], " ab"),
+        (&[b"data: a\xFF", b"b\ndata: c\n\n"], "a\u{FFFD}b\nc"),
+        (&[b"da", b"ta\ndata\n\n"], "\n"),
+        (&[b"data: 1", b"2\n\ndata: 3", b"4\n\n"], "12"),
+    ];
+    for (chunks, data) in cases {
+        let mut parser = Parser::new();
+        let mut first = None;
+        for chunk in chunks {
+            parser.feed_each(chunk, |step| {
+                if let (Ok(Step::Event(event)), None) = (step, &first) {
+                    first = Some(event.data().to_owned());
+                }
+            });
+        }
+        assert_eq!(first.as_deref(), Some(data), "{chunks:?}");
+    }
+}
+
+#[test]
 fn a_retry_inside_a_block_keeps_the_block_intact() {
     let mut parser = Parser::new();
     let input: &[u8] = b"event: x\ndata: a\nretry: 7\ndata: b\n\n";
