@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use core::mem;
 
 use crate::limits::{Limit, LimitExceeded, Limits};
-use crate::line::{parse_retry_bytes, Keep, LineAt, LineReader, Next};
+use crate::line::{next_line_start, parse_retry_bytes, Keep, LineAt, LineReader, Next};
 use crate::scan::Scan;
 use crate::utf8;
 
@@ -781,19 +781,6 @@ impl Parser {
             }
         }
         Action::Continue
-    }
-}
-
-/// Where the line after the one ending at `input[end]` (a CR or LF) starts; `None` when a CR
-/// is the chunk's last byte, so whether an LF follows is not known yet.
-#[inline(always)]
-fn next_line_start(input: &[u8], end: usize) -> Option<usize> {
-    match input[end] {
-        b'\r' => match input.get(end + 1)? {
-            b'\n' => Some(end + 2),
-            _ => Some(end + 1),
-        },
-        _ => Some(end + 1),
     }
 }
 

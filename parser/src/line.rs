@@ -111,6 +111,19 @@ fn append_bounded(carry: &mut Vec<u8>, bytes: &[u8], max: usize) {
     carry.extend_from_slice(bytes);
 }
 
+/// Where the line after the one ending at `input[end]` (a CR or LF) starts; `None` when a CR
+/// is the chunk's last byte, so whether an LF follows is not known yet.
+#[inline(always)]
+pub(crate) fn next_line_start(input: &[u8], end: usize) -> Option<usize> {
+    match input[end] {
+        b'\r' => match input.get(end + 1)? {
+            b'\n' => Some(end + 2),
+            _ => Some(end + 1),
+        },
+        _ => Some(end + 1),
+    }
+}
+
 /// Finds lines; shared by [`FieldParser`] and [`crate::Parser`].
 #[derive(Clone, Debug)]
 pub(crate) struct LineReader {
@@ -259,15 +272,10 @@ impl LineReader {
             // A CRLF inside the chunk is consumed whole here, so the reader is clean again
             // for the fast paths (leaving the LF to the next call kept a CRLF stream on this
             // general path for good); only a CR that ends the chunk leaves an LF to swallow.
-            *pos += len + 1;
-            self.skip_lf = false;
-            if rest[len] == b'\r' {
-                match rest.get(len + 1) {
-                    Some(b'\n') => *pos += 1,
-                    Some(_) => {}
-                    None => self.skip_lf = true,
-                }
-            }
+            (*pos, self.skip_lf) = match next_line_start(input, end) {
+                Some(next) => (next, false),
+                None => (end + 1, true),
+            };
             if self.discarding {
                 self.discarding = false;
                 continue;
