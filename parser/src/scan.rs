@@ -51,7 +51,8 @@ pub(crate) fn maybe_special(block: &[u8; 64]) -> bool {
 }
 
 /// Whether `block` holds a CR or LF, and whether it holds a byte ≥ 0x80: the exact question
-/// asked of the blocks inside a long line that [`maybe_special`] flags.
+/// asked of the blocks inside a long line that [`maybe_special`] flags, and of every block once
+/// the line is known not to be ASCII (the filter would flag them all).
 #[inline(always)]
 pub(crate) fn any(block: &[u8; 64]) -> (bool, bool) {
     #[cfg(target_arch = "x86_64")]
