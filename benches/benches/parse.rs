@@ -1,5 +1,6 @@
 //! Parser throughput: every implementation in `src/peers/` on every workload, beside the
-//! `memchr` line-feed count over the same chunks (the practical limit: one scan for line ends).
+//! `memchr` line-feed count over the same chunks (the practical limit: one scan for line ends)
+//! and `minimal-lines`, a reference loop that does the least these workloads need (below).
 //!
 //! Each implementation's counts are checked before it is timed; a peer that dispatches a
 //! different number of events (or data bytes), or panics, is not timed, and the reason is
@@ -13,7 +14,103 @@ use std::time::Duration;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ssewire_benches::peers::parsers;
 use ssewire_benches::record_not_timed;
-use ssewire_benches::workloads;
+use ssewire_benches::{workloads, Counts};
+
+/// `minimal-lines`' state between chunks.
+#[derive(Default)]
+struct Minimal {
+    /// A line that spans chunks, so far.
+    carry: Vec<u8>,
+    /// The block's data, once it is no longer one borrowed line.
+    joined: Vec<u8>,
+    /// `data` lines in the block so far.
+    data_lines: usize,
+    last_event_id: Vec<u8>,
+    counts: Counts,
+}
+
+impl Minimal {
+    /// One line (its LF removed). `borrowed` is the block's only data line while it lies in
+    /// the current chunk; `can_borrow` says whether `line` does.
+    #[inline(always)]
+    fn line<'c>(&mut self, line: &'c [u8], borrowed: &mut Option<&'c [u8]>, can_borrow: bool) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match line.first() {
+            None => {
+                if self.data_lines > 0 {
+                    let data = borrowed.take().map_or(self.joined.len(), <[u8]>::len);
+                    self.counts.events += 1;
+                    self.counts.data_bytes += data as u64;
+                }
+                self.data_lines = 0;
+            }
+            Some(b'd') => {
+                let Some(value) = line.strip_prefix(b"data: ") else {
+                    return;
+                };
+                match (self.data_lines, borrowed.take()) {
+                    (0, _) if can_borrow => *borrowed = Some(value),
+                    (0, _) => {
+                        self.joined.clear();
+                        self.joined.extend_from_slice(value);
+                    }
+                    (_, first) => {
+                        if let Some(first) = first {
+                            self.joined.clear();
+                            self.joined.extend_from_slice(first);
+                        }
+                        self.joined.push(b'\n');
+                        self.joined.extend_from_slice(value);
+                    }
+                }
+                self.data_lines += 1;
+            }
+            Some(b'i') => {
+                if let Some(value) = line.strip_prefix(b"id: ") {
+                    self.last_event_id.clear();
+                    self.last_event_id.extend_from_slice(value);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A reference, not a parser: lines found with `memchr_iter` over each chunk, `data: `, `id: `
+/// matched as prefixes (everything else ignored), data borrowed while it is one line in the
+/// chunk and joined otherwise, the ID copied as a parser whose events outlive the call must.
+/// No lone CR, no field without its space, no UTF-8 check, no limits: only what these
+/// workloads need, so it shows what the least per-line work costs against the plain scan.
+fn minimal_lines(chunks: &[bytes::Bytes]) -> Counts {
+    let mut state = Minimal::default();
+    for chunk in chunks {
+        let mut start = 0;
+        let mut borrowed = None;
+        let mut ends = memchr::memchr_iter(b'\n', chunk);
+        if !state.carry.is_empty() {
+            let Some(end) = ends.next() else {
+                state.carry.extend_from_slice(chunk);
+                continue;
+            };
+            let mut carry = std::mem::take(&mut state.carry);
+            carry.extend_from_slice(&chunk[..end]);
+            state.line(&carry, &mut None, false);
+            carry.clear();
+            state.carry = carry;
+            start = end + 1;
+        }
+        for end in ends {
+            state.line(&chunk[start..end], &mut borrowed, true);
+            start = end + 1;
+        }
+        if let Some(first) = borrowed {
+            state.joined.clear();
+            state.joined.extend_from_slice(first);
+        }
+        state.carry.extend_from_slice(&chunk[start..]);
+    }
+    state.counts
+}
 
 fn selected(name: &str) -> bool {
     match std::env::var("SSEWIRE_BENCH_ONLY") {
@@ -41,6 +138,16 @@ fn parse(c: &mut Criterion) {
                     .map(|chunk| memchr::memchr_iter(b'\n', chunk).count())
                     .sum::<usize>()
             })
+        });
+
+        let minimal = minimal_lines(&chunks);
+        assert_eq!(
+            (minimal.events, minimal.data_bytes),
+            (workload.events, workload.data_bytes),
+            "minimal-lines handles every workload"
+        );
+        group.bench_function("minimal-lines", |b| {
+            b.iter(|| minimal_lines(black_box(&chunks)))
         });
 
         for parser in parsers().into_iter().filter(|p| selected(p.name)) {

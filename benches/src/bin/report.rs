@@ -104,7 +104,7 @@ fn main() {
         .iter()
         .map(|w| format!("encode/{}", w.name))
         .collect();
-    let mut impl_order: Vec<&str> = vec!["memchr", "copy", "unchecked-pieces"];
+    let mut impl_order: Vec<&str> = vec!["memchr", "minimal-lines", "copy", "unchecked-pieces"];
     impl_order.extend(parsers().iter().map(|p| p.name));
     impl_order.extend(encoders().iter().map(|e| e.name));
     let rank = |name: &str| {
@@ -247,7 +247,7 @@ fn chart(groups: &[(String, Vec<(String, f64)>)]) -> String {
         );
         for (name, value) in bars {
             let color = match name.as_str() {
-                "memchr" | "copy" | "unchecked-pieces" => "#999",
+                "memchr" | "minimal-lines" | "copy" | "unchecked-pieces" => "#999",
                 n if n.starts_with("ssewire") => "#d2691e",
                 _ => "#4682b4",
             };
