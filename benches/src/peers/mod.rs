@@ -111,6 +111,7 @@ const fn encoder<E: SseEncoder>() -> EncoderEntry {
 pub fn parsers() -> Vec<ParserEntry> {
     vec![
         parser::<ssewire::Events>(),
+        parser::<ssewire::EachEvents>(),
         parser::<ssewire::Fields>(),
         parser::<async_sse::Parser>(),
         parser::<eventsource_client::Parser>(),

@@ -33,6 +33,30 @@ impl SseParser for Events {
     }
 }
 
+/// `ssewire_parser::Parser::feed_each`: the event level, one call per chunk, for callers that
+/// need no early exit (one scan of each chunk, instead of one per `feed` call).
+pub struct EachEvents;
+
+impl SseParser for EachEvents {
+    const NAME: &'static str = "ssewire-each";
+    const CRATE: &'static str = "ssewire-parser";
+    const VERSION: &'static str = env!("SSEWIRE_VERSION");
+    const HOW: &'static str = "Parser::feed_each over each chunk (events borrow the chunk)";
+
+    fn parse<S: Sink>(chunks: &[Bytes], sink: &mut S) {
+        let mut parser = Parser::with_limits(Limits::UNLIMITED);
+        for chunk in chunks {
+            parser.feed_each(chunk, |step| match step {
+                Ok(Step::Event(e)) => sink.event(e.event_type(), e.data(), e.last_event_id()),
+                Ok(Step::Retry(millis)) => sink.retry(millis),
+                Ok(Step::NeedInput) => {}
+                Err(err) => sink.error(&err.to_string()),
+            });
+        }
+        parser.finish();
+    }
+}
+
 /// `ssewire_parser::FieldParser`: the field level. The wrapper does the event level's
 /// bookkeeping (data joined by LF, type, last event ID) itself, as a field-level user would.
 pub struct Fields;
