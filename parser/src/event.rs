@@ -339,20 +339,22 @@ impl Parser {
     /// ```
     pub fn feed<'a>(&'a mut self, input: &'a [u8]) -> (Result<Step<'a>, LimitExceeded>, usize) {
         let mut pos = 0;
-        let step = self.step(&mut Scan::new(input), &mut pos, true);
+        let step = self.step(&mut Scan::new(input), &mut pos, true, true);
         (step, pos)
     }
 
     /// [`Parser::feed`] on `scan`'s chunk from `pos`, moving `pos` past what it used. The scan
     /// lives as long as the chunk, so [`Parser::feed_each`] scans each byte once. `advance`:
     /// the chunk's first `pos` bytes are done with (`feed`'s caller passes the rest next time);
-    /// `feed_each` says so once, at the chunk's end, instead.
+    /// `feed_each` says so once, at the chunk's end, instead. `block_first`: try `fast_block`
+    /// at `pos` (`feed_each` already did, and it bailed out there).
     #[inline(always)]
     fn step<'a, 'i: 'a>(
         &'a mut self,
         scan: &mut Scan<'i>,
         pos: &mut usize,
         advance: bool,
+        block_first: bool,
     ) -> Result<Step<'a>, LimitExceeded> {
         if mem::take(&mut self.dispatched) {
             self.block.clear();
@@ -361,9 +363,13 @@ impl Parser {
         // The block's data and event type while they are single borrowed values (`Held::Borrowed`).
         let mut data: &'i str = "";
         let mut event_type: &'i str = "";
+        let mut try_block = block_first;
         let action = loop {
             if self.lines.is_clean() && !self.block.discarding {
-                if self.block.data == Held::Empty && self.block.event_type == Held::Empty {
+                if try_block
+                    && self.block.data == Held::Empty
+                    && self.block.event_type == Held::Empty
+                {
                     match self.fast_block(scan, pos, &mut data, &mut event_type) {
                         Some(Action::Continue) => continue,
                         Some(action) => break Ok(action),
@@ -374,6 +380,7 @@ impl Parser {
                     break action;
                 }
             }
+            try_block = true;
             let keep = match self.block.discarding {
                 true => Keep::BlankOnly,
                 false => Keep::KnownFields,
@@ -407,22 +414,7 @@ impl Parser {
         let step = match action {
             Ok(Action::Dispatch) => {
                 self.dispatched = true;
-                let text = |held: Held, borrowed: &'a str, owned: &'a str| match held {
-                    Held::Empty => None,
-                    Held::Borrowed => Some(borrowed),
-                    Held::Owned => Some(owned),
-                };
-                let event = Event {
-                    event_type: Cow::Borrowed(
-                        text(self.block.event_type, event_type, &self.block.type_buf)
-                            .unwrap_or("message"),
-                    ),
-                    data: Cow::Borrowed(
-                        text(self.block.data, data, self.block.data_text()).unwrap_or(""),
-                    ),
-                    last_event_id: Cow::Borrowed(&self.last_event_id),
-                };
-                return Ok(Step::Event(event));
+                return Ok(Step::Event(self.event(data, event_type)));
             }
             Ok(Action::NeedInput | Action::Continue) => Ok(Step::NeedInput),
             Ok(Action::Retry(millis)) => Ok(Step::Retry(millis)),
@@ -433,6 +425,24 @@ impl Parser {
         };
         self.spill(data, event_type);
         step
+    }
+
+    /// The block being dispatched as an event; `data` and `event_type` are the values `Held`
+    /// as borrowed.
+    #[inline(always)]
+    fn event<'a>(&'a self, data: &'a str, event_type: &'a str) -> Event<'a> {
+        let text = |held: Held, borrowed: &'a str, owned: &'a str| match held {
+            Held::Empty => None,
+            Held::Borrowed => Some(borrowed),
+            Held::Owned => Some(owned),
+        };
+        Event {
+            event_type: Cow::Borrowed(
+                text(self.block.event_type, event_type, &self.block.type_buf).unwrap_or("message"),
+            ),
+            data: Cow::Borrowed(text(self.block.data, data, self.block.data_text()).unwrap_or("")),
+            last_event_id: Cow::Borrowed(&self.last_event_id),
+        }
     }
 
     /// The hottest loop: a whole event block at `*pos`, read into locals and committed to the
@@ -594,7 +604,28 @@ impl Parser {
         let mut scan = Scan::new(chunk);
         let mut pos = 0;
         loop {
-            match self.step(&mut scan, &mut pos, false) {
+            if mem::take(&mut self.dispatched) {
+                self.block.clear();
+            }
+            // Whole blocks straight from the chunk to `each`, without the way through `step`
+            // and `Step` per event; anything unusual ends this loop and `step` takes it, not
+            // trying `fast_block` on the same lines a second time.
+            while self.lines.is_clean()
+                && !self.block.discarding
+                && self.block.data == Held::Empty
+                && self.block.event_type == Held::Empty
+            {
+                let (mut data, mut event_type) = ("", "");
+                match self.fast_block(&mut scan, &mut pos, &mut data, &mut event_type) {
+                    Some(Action::Continue) => {}
+                    Some(Action::Dispatch) => {
+                        each(Ok(Step::Event(self.event(data, event_type))));
+                        self.block.clear();
+                    }
+                    _ => break,
+                }
+            }
+            match self.step(&mut scan, &mut pos, false, false) {
                 Ok(Step::NeedInput) => break,
                 step => each(step),
             }

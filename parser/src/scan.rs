@@ -270,22 +270,30 @@ impl<'a> Scan<'a> {
                 // Only the tail of the block was this line's: the next block likely ends it.
                 continue;
             }
-            // A whole block without a line end: inside a long line, so ask the next blocks
-            // only whether they end it, and, while the line is ASCII so far, whether they hold
-            // a high byte; `maybe_special` lets plain text through with one compare per 16 bytes.
-            while let Some(block) = self.input.get(at..).and_then(<[u8]>::first_chunk) {
-                if high == 0 && !maybe_special(block) {
-                    at += 64;
-                    continue;
-                }
-                let (eol, block_high) = any(block);
-                if eol {
-                    break;
-                }
-                high |= u64::from(block_high);
-                at += 64;
-            }
+            (at, high) = self.skip_long_line(at, high);
         }
+    }
+
+    /// From `at`, inside a line that already filled a whole block: the first block that may
+    /// end it (or the chunk's short last block), and `high` updated for the blocks skipped.
+    /// Asks the blocks only whether they end the line and, while the line is ASCII so far,
+    /// whether they hold a high byte; `maybe_special` lets plain text through with one compare
+    /// per 16 bytes. Out of line: compiled once, as a tight loop, wherever `line_end` is inlined.
+    #[inline(never)]
+    fn skip_long_line(&self, mut at: usize, mut high: u64) -> (usize, u64) {
+        while let Some(block) = self.input.get(at..).and_then(<[u8]>::first_chunk) {
+            if high == 0 && !maybe_special(block) {
+                at += 64;
+                continue;
+            }
+            let (eol, block_high) = any(block);
+            if eol {
+                break;
+            }
+            high |= u64::from(block_high);
+            at += 64;
+        }
+        (at, high)
     }
 }
 
