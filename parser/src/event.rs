@@ -346,8 +346,8 @@ impl Parser {
     /// [`Parser::feed`] on `scan`'s chunk from `pos`, moving `pos` past what it used. The scan
     /// lives as long as the chunk, so [`Parser::feed_each`] scans each byte once. `advance`:
     /// the chunk's first `pos` bytes are done with (`feed`'s caller passes the rest next time);
-    /// `feed_each` says so once, at the chunk's end, instead. `block_first`: try `fast_block`
-    /// at `pos` (`feed_each` already did, and it bailed out there).
+    /// `feed_each` says so once, at the chunk's end, instead. `block_first`: whether to try
+    /// `fast_block` at `pos` first; `feed_each` passes `false`, having just tried it there.
     #[inline(always)]
     fn step<'a, 'i: 'a>(
         &'a mut self,
