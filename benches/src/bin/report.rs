@@ -104,7 +104,13 @@ fn main() {
         .iter()
         .map(|w| format!("encode/{}", w.name))
         .collect();
-    let mut impl_order: Vec<&str> = vec!["memchr", "minimal-lines", "copy", "unchecked-pieces"];
+    let mut impl_order: Vec<&str> = vec![
+        "memchr",
+        "memchr-each",
+        "minimal-lines",
+        "copy",
+        "unchecked-pieces",
+    ];
     impl_order.extend(parsers().iter().map(|p| p.name));
     impl_order.extend(encoders().iter().map(|e| e.name));
     let rank = |name: &str| {
@@ -247,7 +253,7 @@ fn chart(groups: &[(String, Vec<(String, f64)>)]) -> String {
         );
         for (name, value) in bars {
             let color = match name.as_str() {
-                "memchr" | "minimal-lines" | "copy" | "unchecked-pieces" => "#999",
+                "memchr" | "memchr-each" | "minimal-lines" | "copy" | "unchecked-pieces" => "#999",
                 n if n.starts_with("ssewire") => "#d2691e",
                 _ => "#4682b4",
             };
