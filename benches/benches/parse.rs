@@ -1,7 +1,8 @@
 //! Parser throughput: every implementation in `src/peers/` on every workload, beside the
-//! `memchr` line-feed count over the same chunks (the baseline: one scan that counts line ends)
-//! and two reference loops that are not parsers: `memchr-each`, the same search visiting every
-//! line end, and `minimal-lines`, which does the least these workloads need (both below).
+//! `memchr` line-feed count over the same chunks (the baseline: one scan that counts
+//! line ends) and two reference loops that are not parsers: `memchr-each`, the same search
+//! visiting every line end, and `minimal-lines`, which does the least these workloads need
+//! (both below).
 //!
 //! Each implementation's counts are checked before it is timed; a peer that dispatches a
 //! different number of events (or data bytes), or panics, is not timed, and the reason is
