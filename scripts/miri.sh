@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the parser's tests under Miri, which checks the two unsafe sites (parser/src/scan.rs:
-# SSE2 loads; parser/src/utf8.rs: str::from_utf8_unchecked and String::from_utf8_unchecked on
-# bytes the scan found ASCII) for
+# Runs the parser's and the encoder's tests under Miri, which checks the unsafe sites
+# (parser/src/scan.rs and encoder/src/scan.rs: SSE2 loads; parser/src/utf8.rs:
+# str::from_utf8_unchecked and String::from_utf8_unchecked on bytes the scan found ASCII) for
 # undefined behaviour: out-of-bounds reads, invalid UTF-8 in a str, and so on.
 # Installs the nightly toolchain's miri component if it is missing. Takes a few minutes.
 # Usage: bash scripts/miri.sh
@@ -17,3 +17,6 @@ fi
 # and memory.rs (a counting allocator) are left out: under Miri they take most of an hour and
 # reach no unsafe code that streaming.rs does not.
 cargo +nightly miri test -p ssewire-parser --lib --test streaming
+# The encoder's one unsafe site (encoder/src/scan.rs: SSE2 loads of a 64-byte block); its unit
+# tests split text at every line-end position around the block edges, with Miri-sized sweeps.
+cargo +nightly miri test -p ssewire-encoder --lib

@@ -330,11 +330,12 @@ fn write_line<'e>(piece: &mut impl FnMut(&'e [u8]), name: &Name, value: &'e [u8]
 
 /// One `name` line per line of `text`, split at CRLF, CR and LF.
 #[inline(always)]
-fn write_lines<'e>(piece: &mut impl FnMut(&'e [u8]), name: &Name, mut text: &'e [u8]) {
-    while let Some(end) = scan::line_end(text) {
-        write_line(piece, name, &text[..end]);
-        let crlf = text[end] == b'\r' && text.get(end + 1) == Some(&b'\n');
-        text = &text[end + 1 + usize::from(crlf)..];
+fn write_lines<'e>(piece: &mut impl FnMut(&'e [u8]), name: &Name, text: &'e [u8]) {
+    // Checked here rather than inside the split so that the common one-line value writes its
+    // line inline: the split's several call sites keep this closure out of line (callgrind on
+    // the `small` encode benchmark: 345 instructions per event with the check inside, 325 here).
+    if scan::is_short_line(text) {
+        return write_line(piece, name, text);
     }
-    write_line(piece, name, text);
+    scan::for_each_line(text, |line| write_line(piece, name, line));
 }
