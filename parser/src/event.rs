@@ -337,7 +337,19 @@ impl Parser {
     /// let (step, _) = parser.feed(&chunk[used + used2..]);
     /// assert_eq!(step, Ok(Step::NeedInput)); // "data: par" waits for the next chunk
     /// ```
+    #[inline]
     pub fn feed<'a>(&'a mut self, input: &'a [u8]) -> (Result<Step<'a>, LimitExceeded>, usize) {
+        if self.lines.take_short(input, self.keep()) {
+            self.lines.advance(input.len());
+            return (Ok(Step::NeedInput), input.len());
+        }
+        self.feed_scanned(input)
+    }
+
+    /// [`Parser::feed`] past its shortcut; out of line, so the shortcut stays small enough
+    /// to inline into the caller's loop.
+    #[inline(never)]
+    fn feed_scanned<'a>(&'a mut self, input: &'a [u8]) -> (Result<Step<'a>, LimitExceeded>, usize) {
         let mut pos = 0;
         let step = self.step(&mut Scan::new(input), &mut pos, true, true);
         (step, pos)
@@ -381,11 +393,7 @@ impl Parser {
                 }
             }
             try_block = true;
-            let keep = match self.block.discarding {
-                true => Keep::BlankOnly,
-                false => Keep::KnownFields,
-            };
-            let action = match self.lines.next(scan, pos, keep) {
+            let action = match self.lines.next(scan, pos, self.keep()) {
                 Next::NeedInput => break Ok(Action::NeedInput),
                 Next::TooLong(err) => break Err(err),
                 Next::Line(LineAt::Input { start, end, ascii }) => self.interpret(
@@ -596,7 +604,18 @@ impl Parser {
     /// parser.finish();
     /// assert_eq!(data, ["a", "b"]);
     /// ```
-    pub fn feed_each(
+    #[inline]
+    pub fn feed_each(&mut self, chunk: &[u8], each: impl FnMut(Result<Step<'_>, LimitExceeded>)) {
+        if self.lines.take_short(chunk, self.keep()) {
+            self.lines.advance(chunk.len());
+            return;
+        }
+        self.feed_each_scanned(chunk, each);
+    }
+
+    /// [`Parser::feed_each`] past its shortcut; out of line, as `feed_scanned` is.
+    #[inline(never)]
+    fn feed_each_scanned(
         &mut self,
         chunk: &[u8],
         mut each: impl FnMut(Result<Step<'_>, LimitExceeded>),
@@ -652,6 +671,16 @@ impl Parser {
         self.dispatched = false;
         // The discarded block's `id` never reached a blank line.
         self.id_pending = false;
+    }
+
+    /// Which lines the line reader must keep when they span chunks: while a block is being
+    /// dropped after a limit error, only its blank line matters.
+    #[inline(always)]
+    fn keep(&self) -> Keep {
+        match self.block.discarding {
+            true => Keep::BlankOnly,
+            false => Keep::KnownFields,
+        }
     }
 
     /// Moves borrowed values into the parser's buffers before `feed` returns mid-block.

@@ -34,6 +34,9 @@ const KNOWN_NAMES: [&[u8]; 4] = [b"data", b"event", b"id", b"retry"];
 /// name plus its colon.
 const NAME_PROBE: usize = 6;
 
+/// Chunks shorter than this that end no line skip the scan (`LineReader::take_short`).
+const SHORT_CHUNK: usize = 16;
+
 /// Which lines the reader buffers when they span chunks (and limits).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Keep {
@@ -102,6 +105,7 @@ fn decide(keep: Keep, head: &[u8], tail: &[u8], complete: bool) -> Decision {
 
 /// Appends `bytes` to `carry`, growing it by doubling but never past `max` bytes of capacity
 /// (when the line cap is finite), so a hostile line costs at most the cap.
+#[inline(always)]
 fn append_bounded(carry: &mut Vec<u8>, bytes: &[u8], max: usize) {
     let needed = carry.len() + bytes.len();
     if needed > carry.capacity() {
@@ -133,6 +137,9 @@ pub(crate) struct LineReader {
     carry_is_line: bool,
     /// Every byte in `carry` is below 0x80, as the scan (or the BOM logic) saw them appended.
     carry_ascii: bool,
+    /// `carry` is the start of a line already decided to be kept: a line arriving in tiny
+    /// chunks is then not asked about its name again at every chunk.
+    carry_kept: bool,
     skip_lf: bool,
     bom_matched: u8,
     /// The rest of the current line is dropped.
@@ -150,6 +157,7 @@ impl LineReader {
             carry: Vec::new(),
             carry_is_line: false,
             carry_ascii: true,
+            carry_kept: false,
             skip_lf: false,
             bom_matched: 0,
             discarding: false,
@@ -215,6 +223,45 @@ impl LineReader {
             max: self.max_line,
             offset: self.line_start,
         }
+    }
+
+    /// Takes all of `input` when it is a few bytes that end no line and nothing but that line
+    /// is pending: the common call of a stream trickling in a few bytes per chunk, answered
+    /// without building a scan or walking `next`'s cases. Returns `false` when `next` must
+    /// look (a line end, a limit to report), having done nothing but what `next` does first.
+    #[inline(always)]
+    pub(crate) fn take_short(&mut self, input: &[u8], keep: Keep) -> bool {
+        if input.len() >= SHORT_CHUNK || self.skip_lf || self.bom_matched != BOM_DECIDED {
+            return false;
+        }
+        let mut bits = 0;
+        for &byte in input {
+            if byte == b'\n' || byte == b'\r' {
+                return false;
+            }
+            bits |= byte;
+        }
+        if self.carry_is_line {
+            self.clear_carry();
+        }
+        if self.discarding {
+            return true;
+        }
+        if self.carry.len() + input.len() > self.max_line {
+            return false;
+        }
+        if self.carry_kept && keep != Keep::BlankOnly {
+            // The line's name was decided at an earlier chunk: only the bytes to add.
+            append_bounded(&mut self.carry, input, self.max_line);
+            self.carry_ascii &= bits < 0x80;
+            return true;
+        }
+        if self.carry.is_empty() {
+            self.line_start = self.chunk_start;
+        }
+        let err = self.hold_partial(input, bits < 0x80, keep);
+        debug_assert!(err.is_none(), "within the cap, checked above");
+        true
     }
 
     /// The next complete line at or after `input[*pos]`, moving `pos` past its line end.
@@ -305,7 +352,10 @@ impl LineReader {
     /// Keeps (or drops) the start of a line that the chunk ends in the middle of.
     /// `ascii` says whether the scan saw only ASCII in `rest`.
     fn hold_partial(&mut self, rest: &[u8], ascii: bool, keep: Keep) -> Option<LimitExceeded> {
-        let decision = decide(keep, &self.carry, rest, false);
+        let decision = match self.carry_kept && keep != Keep::BlankOnly {
+            true => Decision::Keep,
+            false => decide(keep, &self.carry, rest, false),
+        };
         if decision == Decision::Drop {
             self.clear_carry();
             self.discarding = true;
@@ -320,6 +370,9 @@ impl LineReader {
         }
         append_bounded(&mut self.carry, rest, self.max_line);
         self.carry_ascii &= ascii;
+        // Not for an empty `rest`: a kept carry means a line has started (and `line_start` is
+        // its offset).
+        self.carry_kept = decision == Decision::Keep && !self.carry.is_empty();
         None
     }
 
@@ -328,6 +381,7 @@ impl LineReader {
         self.carry.clear();
         self.carry_is_line = false;
         self.carry_ascii = true;
+        self.carry_kept = false;
     }
 
     /// Drops the carry and its memory: after a hostile line, do not keep its buffer around.
@@ -335,6 +389,7 @@ impl LineReader {
         self.carry = Vec::new();
         self.carry_is_line = false;
         self.carry_ascii = true;
+        self.carry_kept = false;
     }
 }
 
@@ -519,6 +574,10 @@ impl FieldParser {
         &'a mut self,
         input: &'a [u8],
     ) -> (Result<Option<Field<'a>>, LimitExceeded>, usize) {
+        if self.lines.take_short(input, Keep::All) {
+            self.lines.advance(input.len());
+            return (Ok(None), input.len());
+        }
         let mut pos = 0;
         let next = self.lines.next(&mut Scan::new(input), &mut pos, Keep::All);
         self.lines.advance(pos);

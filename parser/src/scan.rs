@@ -266,8 +266,9 @@ impl<'a> Scan<'a> {
             }
             high |= bytes_high;
             at = self.start + 64;
-            if shift != 0 {
-                // Only the tail of the block was this line's: the next block likely ends it.
+            if shift != 0 || at >= self.input.len() {
+                // Only the tail of the block was this line's, so the next block likely ends
+                // it; or the chunk ends here.
                 continue;
             }
             (at, high) = self.skip_long_line(at, high);

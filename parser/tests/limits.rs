@@ -200,3 +200,53 @@ fn hostile_inputs_never_panic_and_respect_tiny_limits() {
         }
     }
 }
+
+/// The field level over `chunks`: each field's or error's text, in order.
+fn fields(limits: Limits, chunks: &[&[u8]]) -> Vec<String> {
+    let mut fields = FieldParser::with_limits(limits);
+    let mut seen = Vec::new();
+    for chunk in chunks {
+        let mut input = *chunk;
+        loop {
+            let (field, used) = fields.feed(input);
+            input = &input[used..];
+            match field {
+                Ok(Some(field)) => seen.push(format!("{field:?}")),
+                Ok(None) => break,
+                Err(err) => seen.push(err.to_string()),
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_field_level_reports_each_error_at_its_line_whatever_the_chunking() {
+    let limits = Limits::default().max_line_bytes(2);
+    let input = b":c1\n:c2\nid\n:c3\r\n\ndata: x\n";
+    let whole = fields(limits, &[input]);
+    assert_eq!(
+        whole,
+        [
+            "line longer than the 2-byte limit at byte 0",
+            "line longer than the 2-byte limit at byte 4",
+            "Id(\"\")",
+            "line longer than the 2-byte limit at byte 11",
+            "BlankLine",
+            "line longer than the 2-byte limit at byte 17",
+        ]
+    );
+    let bytes: Vec<&[u8]> = input.chunks(1).collect();
+    assert_eq!(fields(limits, &bytes), whole, "1-byte chunks");
+    // An empty chunk after each byte: an empty feed once left the next line's offset stale.
+    let with_empty: Vec<&[u8]> = bytes.iter().flat_map(|&b| [b, &b""[..]]).collect();
+    assert_eq!(
+        fields(limits, &with_empty),
+        whole,
+        "1-byte and empty chunks"
+    );
+    for at in 0..=input.len() {
+        let (a, b) = input.split_at(at);
+        assert_eq!(fields(limits, &[a, b]), whole, "split at {at}");
+    }
+}
