@@ -37,8 +37,8 @@
 //! | [`Parser`] | [`Step::Event`] (type defaulted to `"message"`, data without its final LF, the last event ID as persisted), [`Step::Retry`] | applications, clients |
 //! | [`FieldParser`] | every line as a [`Field`]: data, event, id, retry, comment, unknown, blank line | linters, proxies, tools |
 //!
-//! Features: `std` (default) only lets memchr detect CPU features at run time; without it the
-//! crate is `no_std` + `alloc`.
+//! The crate is `no_std` + `alloc` and has no dependencies. Its `std` feature (default) changes
+//! nothing and is kept so that crates naming it still build.
 //!
 //! Implementation-defined choices (the spec leaves them open): [`Limits`] (16 MiB per line and per
 //! event by default), an empty `retry` value is ignored, and a `retry` value too large for `u64`

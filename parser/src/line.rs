@@ -1,8 +1,9 @@
 //! Line level: finds lines in pushed chunks, and the public field-level parser built on it.
 //!
 //! How the machine works (change these together):
-//! - [`LineReader::next`] scans from `pos` with one `memchr2(CR, LF)` per line, so no byte is
-//!   looked at twice. A line wholly inside the chunk is reported as a range of it (borrowed by the
+//! - [`LineReader::next`] takes line ends from the chunk's [`Scan`] (64-byte blocks of masks),
+//!   so no byte is looked at twice; [`LineReader::take_short`] takes a chunk of a few bytes that
+//!   ends no line without one. A line wholly inside the chunk is reported as a range of it (borrowed by the
 //!   caller); a line split across chunks is gathered in `carry` and reported from there.
 //! - A CR ends a line at once, even as the chunk's last byte; `skip_lf` then swallows an LF that
 //!   opens the next chunk, so CRLF split across chunks is still one line end. An LF right after
@@ -19,7 +20,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use memchr::memchr;
 
 use crate::limits::{Limit, LimitExceeded, Limits};
 use crate::scan::Scan;
@@ -88,7 +88,8 @@ fn decide(keep: Keep, head: &[u8], tail: &[u8], complete: bool) -> Decision {
     }
     let probe = &probe[..len];
     let known = |name: &[u8]| KNOWN_NAMES.contains(&name);
-    match memchr(b':', probe) {
+    // At most six bytes: a plain loop, not a call into memchr's dispatch.
+    match probe.iter().position(|&byte| byte == b':') {
         // A leading colon makes a comment.
         Some(0) => Decision::Drop,
         Some(colon) if known(&probe[..colon]) => Decision::Keep,
