@@ -439,16 +439,21 @@ impl Parser {
     /// as borrowed.
     #[inline(always)]
     fn event<'a>(&'a self, data: &'a str, event_type: &'a str) -> Event<'a> {
-        let text = |held: Held, borrowed: &'a str, owned: &'a str| match held {
-            Held::Empty => None,
-            Held::Borrowed => Some(borrowed),
-            Held::Owned => Some(owned),
+        // Matched here rather than through a helper taking all three values: the owned data
+        // is only looked up when it is the one used (the borrowed path never reads the buffer).
+        let event_type = match self.block.event_type {
+            Held::Empty => "message",
+            Held::Borrowed => event_type,
+            Held::Owned => &self.block.type_buf,
+        };
+        let data = match self.block.data {
+            Held::Empty => "",
+            Held::Borrowed => data,
+            Held::Owned => self.block.data_text(),
         };
         Event {
-            event_type: Cow::Borrowed(
-                text(self.block.event_type, event_type, &self.block.type_buf).unwrap_or("message"),
-            ),
-            data: Cow::Borrowed(text(self.block.data, data, self.block.data_text()).unwrap_or("")),
+            event_type: Cow::Borrowed(event_type),
+            data: Cow::Borrowed(data),
             last_event_id: Cow::Borrowed(&self.last_event_id),
         }
     }
