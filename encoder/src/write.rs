@@ -182,7 +182,7 @@ impl<'a> Event<'a> {
         // Exact for single-line data, a lower bound otherwise: one reservation, so the copies
         // below do not reallocate midway.
         out.reserve(head + self.data.map_or(0, |d| line(&DATA, d.len())) + 1);
-        self.for_each_piece(|piece| out.extend_from_slice(piece));
+        self.pieces::<true>(|piece| out.extend_from_slice(piece));
     }
 
     /// Appends the encoded block to any [`bytes::BufMut`], e.g. a `BytesMut`.
@@ -194,7 +194,7 @@ impl<'a> Event<'a> {
     /// ```
     #[cfg(feature = "bytes")]
     pub fn encode_to_buf<B: bytes::BufMut>(&self, out: &mut B) {
-        self.for_each_piece(|piece| out.put_slice(piece));
+        self.pieces::<true>(|piece| out.put_slice(piece));
     }
 
     /// Calls `piece` with each slice of the encoded block in order. Data is never copied: its
@@ -207,10 +207,17 @@ impl<'a> Event<'a> {
     /// event.for_each_piece(|piece| pieces.push(piece));
     /// assert_eq!(pieces, [&b"data: "[..], b"big payload", b"\n", b"\n"]);
     /// ```
-    pub fn for_each_piece<'e>(&'e self, mut piece: impl FnMut(&'e [u8])) {
+    pub fn for_each_piece<'e>(&'e self, piece: impl FnMut(&'e [u8])) {
+        self.pieces::<false>(piece);
+    }
+
+    /// [`Event::for_each_piece`]; with `COPIED`, a long data line may come in several pieces
+    /// (see `scan::Part`), which the copying callers want and a vectored write would not.
+    #[inline(always)]
+    fn pieces<'e, const COPIED: bool>(&'e self, mut piece: impl FnMut(&'e [u8])) {
         self.for_each_head_piece(&mut piece);
         if let Some(data) = self.data {
-            write_lines(&mut piece, &DATA, data.as_bytes());
+            write_lines::<COPIED>(&mut piece, &DATA, data.as_bytes());
         }
         piece(b"\n");
     }
@@ -262,7 +269,11 @@ impl<'a> Comment<'a> {
     /// assert_eq!(out, b":\n");
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        self.for_each_piece(|piece| out.extend_from_slice(piece));
+        write_lines::<true>(
+            &mut |piece| out.extend_from_slice(piece),
+            &COMMENT,
+            self.0.as_bytes(),
+        );
     }
 
     /// Appends the encoded comment to any [`bytes::BufMut`].
@@ -274,7 +285,11 @@ impl<'a> Comment<'a> {
     /// ```
     #[cfg(feature = "bytes")]
     pub fn encode_to_buf<B: bytes::BufMut>(&self, out: &mut B) {
-        self.for_each_piece(|piece| out.put_slice(piece));
+        write_lines::<true>(
+            &mut |piece| out.put_slice(piece),
+            &COMMENT,
+            self.0.as_bytes(),
+        );
     }
 
     /// Calls `piece` with each slice of the encoded comment in order.
@@ -285,7 +300,7 @@ impl<'a> Comment<'a> {
     /// assert_eq!(n, 3);
     /// ```
     pub fn for_each_piece<'e>(&'e self, mut piece: impl FnMut(&'e [u8])) {
-        write_lines(&mut piece, &COMMENT, self.0.as_bytes());
+        write_lines::<false>(&mut piece, &COMMENT, self.0.as_bytes());
     }
 }
 
@@ -328,14 +343,31 @@ fn write_line<'e>(piece: &mut impl FnMut(&'e [u8]), name: &Name, value: &'e [u8]
     }
 }
 
-/// One `name` line per line of `text`, split at CRLF, CR and LF.
+/// One `name` line per line of `text`, split at CRLF, CR and LF. `COPIED`: the pieces are
+/// copied, so a long line may be handed on in parts (see `scan::Part`).
 #[inline(always)]
-fn write_lines<'e>(piece: &mut impl FnMut(&'e [u8]), name: &Name, text: &'e [u8]) {
+fn write_lines<'e, const COPIED: bool>(
+    piece: &mut impl FnMut(&'e [u8]),
+    name: &Name,
+    text: &'e [u8],
+) {
     // Checked here rather than inside the split so that the common one-line value writes its
     // line inline: the split's several call sites keep this closure out of line (callgrind on
     // the `small` encode benchmark: 345 instructions per event with the check inside, 325 here).
     if scan::is_short_line(text) {
         return write_line(piece, name, text);
     }
-    scan::for_each_line(text, |line| write_line(piece, name, line));
+    scan::for_each_line::<COPIED>(text, |line, part| match part {
+        scan::Part::WHOLE => write_line(piece, name, line),
+        // A long line in parts: never empty as a whole, so always `name: value`.
+        scan::Part { starts, ends } => {
+            if starts {
+                piece(name.before_value);
+            }
+            piece(line);
+            if ends {
+                piece(b"\n");
+            }
+        }
+    });
 }

@@ -189,3 +189,46 @@ fn encoding_into_a_bufmut_gives_the_same_bytes_as_into_a_vec() {
         b"event: t\nid: 1\nretry: 5\ndata: a\ndata: b\n\n: x\n: y\n"
     );
 }
+
+/// Data lines longer than the encoder's 4 KiB search window, ended by each kind of line end at
+/// and around the window edges: `encode` (which copies long lines a window at a time) writes
+/// exactly the pieces `for_each_piece` lends (which lends each line whole), and the client
+/// gets the data back with LF for every line end.
+#[test]
+fn long_lines_are_copied_in_windows_and_lent_whole_to_the_same_bytes() {
+    let mut text = String::new();
+    for (len, end) in [(4224, "\r\n"), (4223, "\r"), (4225, "\n"), (20_000, "\r\n")] {
+        text.push_str(&"y".repeat(len));
+        text.push_str(end);
+    }
+    text.push_str(&"z".repeat(9_000));
+    for data in [&text[..], &text[1..], &text[..text.len() - 1]] {
+        let event = Event::new(data);
+        let mut lent = Vec::new();
+        let mut pieces = 0;
+        event.for_each_piece(|piece| {
+            lent.extend_from_slice(piece);
+            pieces += 1;
+        });
+        // Five data lines, each `data: `, the line and LF, then the blank line.
+        assert_eq!(pieces, 5 * 3 + 1);
+        let mut encoded = Vec::new();
+        event.encode(&mut encoded);
+        assert_eq!(encoded, lent);
+        let comment = Comment::new(data);
+        let (mut comment_encoded, mut comment_lent) = (Vec::new(), Vec::new());
+        comment.encode(&mut comment_encoded);
+        comment.for_each_piece(|piece| comment_lent.extend_from_slice(piece));
+        assert_eq!(comment_encoded, comment_lent);
+        #[cfg(feature = "bytes")]
+        {
+            let mut buf = bytes::BytesMut::new();
+            event.encode_to_buf(&mut buf);
+            assert_eq!(&buf[..], &lent[..]);
+        }
+        let expected = data.replace("\r\n", "\n").replace('\r', "\n");
+        let (events, _) = parse(&lent);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].1, expected);
+    }
+}
