@@ -109,15 +109,28 @@ fn line_end(bytes: &[u8]) -> Option<usize> {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn by_blocks<'t, const IN_PARTS: bool>(text: &'t [u8], mut line: impl FnMut(&'t [u8], Part)) {
-    // Where the rest of the current line starts, whether a part of it was handed on already,
-    // and where the block being looked at starts.
-    let (mut start, mut started, mut base) = (0, false, 0);
+    // Where the current line (or the rest of it) starts, and where the block being looked at
+    // starts.
+    let (mut start, mut base) = (0, 0);
+    // Whether a part of the current line was handed on already. Only the long-line search sets
+    // it, and it ends such a line itself, so the block loop below hands on whole lines only
+    // (a per-line test there cost multiline data 8%).
+    let mut started = false;
     'blocks: while base < text.len() {
         if base >= start + LONG_LINE {
             loop {
                 let window = text.len().min(base + WINDOW);
                 if let Some(at) = memchr2(b'\n', b'\r', &text[base..window]) {
                     base += at;
+                    if started {
+                        let last = Part {
+                            starts: false,
+                            ends: true,
+                        };
+                        line(&text[start..base], last);
+                        start = after_line_end(text, base);
+                        started = false;
+                    }
                     break;
                 }
                 if window == text.len() {
@@ -138,17 +151,13 @@ fn by_blocks<'t, const IN_PARTS: bool>(text: &'t [u8], mut line: impl FnMut(&'t 
         while ends != 0 {
             let end = base + ends.trailing_zeros() as usize;
             ends &= ends - 1;
-            // The LF of a CRLF whose CR ended the line before (it may sit in the next block).
+            // The LF of a CRLF whose CR ended the line before (it may sit in the next block),
+            // or the line end the long-line search handled.
             if end < start {
                 continue;
             }
-            let part = Part {
-                starts: !started,
-                ends: true,
-            };
-            line(&text[start..end], part);
-            let crlf = text[end] == b'\r' && text.get(end + 1) == Some(&b'\n');
-            (start, started) = (end + 1 + usize::from(crlf), false);
+            line(&text[start..end], Part::WHOLE);
+            start = after_line_end(text, end);
         }
         base += BLOCK;
     }
@@ -157,6 +166,14 @@ fn by_blocks<'t, const IN_PARTS: bool>(text: &'t [u8], mut line: impl FnMut(&'t 
         ends: true,
     };
     line(&text[start..], part);
+}
+
+/// Where the line after the one ended by the CR or LF at `text[end]` starts.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn after_line_end(text: &[u8], end: usize) -> usize {
+    let crlf = text[end] == b'\r' && text.get(end + 1) == Some(&b'\n');
+    end + 1 + usize::from(crlf)
 }
 
 /// One bit per CR or LF in `text[base..base + 64]` (bit `i` for `text[base + i]`; bits past
