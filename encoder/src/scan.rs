@@ -21,8 +21,9 @@
 //! That search goes a [`WINDOW`] at a time, and a window with no line end is handed on at once
 //! as a part of the line, so the writer copies bytes the search has just brought into L1
 //! rather than searching the whole line first and then reading it again from L2 or memory.
-//! Measured on 512 lines of 64 KiB (Intel Xeon, medians of 25 alternating runs): one search
-//! then the copy 0.74–0.76x of a plain copy, 4 KiB windows 0.90–0.91x.
+//! Measured on 512 lines of 64 KiB (Intel Xeon, one binary holding both versions, medians of
+//! 31 alternating runs, five runs): 0.68–0.74x of a plain copy with one search of the whole
+//! line, 0.79–0.87x with 4 KiB windows (1 KiB and 16 KiB did no better in a bare loop).
 
 use memchr::memchr2;
 
