@@ -87,8 +87,7 @@ pub(crate) fn for_each_line<'t, const IN_PARTS: bool>(
 fn by_calls<'t>(mut text: &'t [u8], mut line: impl FnMut(&'t [u8], Part)) {
     while let Some(end) = line_end(text) {
         line(&text[..end], Part::WHOLE);
-        let crlf = text[end] == b'\r' && text.get(end + 1) == Some(&b'\n');
-        text = &text[end + 1 + usize::from(crlf)..];
+        text = &text[after_line_end(text, end)..];
     }
     line(text, Part::WHOLE);
 }
@@ -170,7 +169,6 @@ fn by_blocks<'t, const IN_PARTS: bool>(text: &'t [u8], mut line: impl FnMut(&'t 
 }
 
 /// Where the line after the one ended by the CR or LF at `text[end]` starts.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn after_line_end(text: &[u8], end: usize) -> usize {
     let crlf = text[end] == b'\r' && text.get(end + 1) == Some(&b'\n');

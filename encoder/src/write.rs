@@ -269,11 +269,7 @@ impl<'a> Comment<'a> {
     /// assert_eq!(out, b":\n");
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
-        write_lines::<true>(
-            &mut |piece| out.extend_from_slice(piece),
-            &COMMENT,
-            self.0.as_bytes(),
-        );
+        self.pieces::<true>(|piece| out.extend_from_slice(piece));
     }
 
     /// Appends the encoded comment to any [`bytes::BufMut`].
@@ -285,11 +281,7 @@ impl<'a> Comment<'a> {
     /// ```
     #[cfg(feature = "bytes")]
     pub fn encode_to_buf<B: bytes::BufMut>(&self, out: &mut B) {
-        write_lines::<true>(
-            &mut |piece| out.put_slice(piece),
-            &COMMENT,
-            self.0.as_bytes(),
-        );
+        self.pieces::<true>(|piece| out.put_slice(piece));
     }
 
     /// Calls `piece` with each slice of the encoded comment in order.
@@ -299,8 +291,14 @@ impl<'a> Comment<'a> {
     /// ssewire_encoder::Comment::new("x").for_each_piece(|_| n += 1);
     /// assert_eq!(n, 3);
     /// ```
-    pub fn for_each_piece<'e>(&'e self, mut piece: impl FnMut(&'e [u8])) {
-        write_lines::<false>(&mut piece, &COMMENT, self.0.as_bytes());
+    pub fn for_each_piece<'e>(&'e self, piece: impl FnMut(&'e [u8])) {
+        self.pieces::<false>(piece);
+    }
+
+    /// [`Comment::for_each_piece`]; with `COPIED`, as [`Event`]'s.
+    #[inline(always)]
+    fn pieces<'e, const COPIED: bool>(&'e self, mut piece: impl FnMut(&'e [u8])) {
+        write_lines::<COPIED>(&mut piece, &COMMENT, self.0.as_bytes());
     }
 }
 
