@@ -382,7 +382,9 @@ impl Parser {
                     && self.block.data == Held::Empty
                     && self.block.event_type == Held::Empty
                 {
-                    match self.fast_block(scan, pos, &mut data, &mut event_type) {
+                    let action =
+                        self.fast_block::<false>(scan, pos, &mut data, &mut event_type, &mut None);
+                    match action {
                         Some(Action::Continue) => continue,
                         Some(action) => break Ok(action),
                         None => {}
@@ -439,6 +441,13 @@ impl Parser {
     /// as borrowed.
     #[inline(always)]
     fn event<'a>(&'a self, data: &'a str, event_type: &'a str) -> Event<'a> {
+        self.event_with_id(data, event_type, &self.last_event_id)
+    }
+
+    /// [`Parser::event`] with the last event ID string given: `feed_each` lends it from the
+    /// chunk until it copies it.
+    #[inline(always)]
+    fn event_with_id<'a>(&'a self, data: &'a str, event_type: &'a str, id: &'a str) -> Event<'a> {
         // Matched here rather than through a helper taking all three values: the owned data
         // is only looked up when it is the one used (the borrowed path never reads the buffer).
         let event_type = match self.block.event_type {
@@ -454,8 +463,15 @@ impl Parser {
         Event {
             event_type: Cow::Borrowed(event_type),
             data: Cow::Borrowed(data),
-            last_event_id: Cow::Borrowed(&self.last_event_id),
+            last_event_id: Cow::Borrowed(id),
         }
+    }
+
+    /// Sets the last event ID string.
+    #[inline(always)]
+    fn copy_last_event_id(&mut self, id: &str) {
+        self.last_event_id.clear();
+        self.last_event_id.push_str(id);
     }
 
     /// The hottest loop: a whole event block at `*pos`, read into locals and committed to the
@@ -463,13 +479,20 @@ impl Parser {
     /// depends on, for anything out of the ordinary (the chunk ends first, a CR ends the chunk,
     /// a `retry`, invalid UTF-8, a limit): the general path then reads the same lines again.
     /// `data_buf` may be written before a bail-out; it only means something once `Held::Owned`.
+    ///
+    /// With `LEND_ID`, an `id` field is not copied here: the block's ID is put in `latest_id`
+    /// (and the parser's `last_event_id` is then stale) for the caller to copy, so that
+    /// `feed_each` copies once per chunk rather than once per event. A block without an `id`
+    /// leaves `latest_id` as it was. Without `LEND_ID`, the ID is copied at once and
+    /// `latest_id` is not used.
     #[inline(always)]
-    fn fast_block<'i>(
+    fn fast_block<'i, const LEND_ID: bool>(
         &mut self,
         scan: &mut Scan<'i>,
         pos: &mut usize,
         data: &mut &'i str,
         event_type: &mut &'i str,
+        latest_id: &mut Option<&'i str>,
     ) -> Option<Action> {
         let input = scan.input();
         let mut at = *pos;
@@ -537,10 +560,15 @@ impl Parser {
         // The blank line: commit.
         *pos = at;
         if let Some(id) = id {
-            self.last_event_id.clear();
-            self.last_event_id.push_str(id);
+            match LEND_ID {
+                true => *latest_id = Some(id),
+                false => self.copy_last_event_id(id),
+            }
             self.id_pending = false;
         } else if mem::take(&mut self.id_pending) {
+            // Only the general path sets `id_pending`, and `feed_each` copies a lent ID into
+            // the parser before it takes that path.
+            debug_assert!(latest_id.is_none(), "a lent ID and a pending one");
             mem::swap(&mut self.last_event_id, &mut self.id_buffer);
         }
         if data_held == Held::Empty {
@@ -627,6 +655,8 @@ impl Parser {
     ) {
         let mut scan = Scan::new(chunk);
         let mut pos = 0;
+        // The last event ID while it is a borrow of `chunk`, not yet copied into the parser.
+        let mut chunk_id: Option<&str> = None;
         loop {
             if mem::take(&mut self.dispatched) {
                 self.block.clear();
@@ -640,14 +670,25 @@ impl Parser {
                 && self.block.event_type == Held::Empty
             {
                 let (mut data, mut event_type) = ("", "");
-                match self.fast_block(&mut scan, &mut pos, &mut data, &mut event_type) {
+                match self.fast_block::<true>(
+                    &mut scan,
+                    &mut pos,
+                    &mut data,
+                    &mut event_type,
+                    &mut chunk_id,
+                ) {
                     Some(Action::Continue) => {}
                     Some(Action::Dispatch) => {
-                        each(Ok(Step::Event(self.event(data, event_type))));
+                        let id = chunk_id.unwrap_or(&self.last_event_id);
+                        each(Ok(Step::Event(self.event_with_id(data, event_type, id))));
                         self.block.clear();
                     }
                     _ => break,
                 }
+            }
+            // The general path reads and sets the parser's own last event ID.
+            if let Some(id) = chunk_id.take() {
+                self.copy_last_event_id(id);
             }
             match self.step(&mut scan, &mut pos, false, false) {
                 Ok(Step::NeedInput) => break,

@@ -244,3 +244,61 @@ fn finishing_the_field_parser_drops_the_partial_line_and_restarts_the_stream() {
     fields.finish();
     assert_eq!(fields.feed(b"\xEF\xBB\xBFid\n").0, Ok(Some(Field::Id(""))));
 }
+
+/// Every event's data and last event ID, and the parser's last event ID after each chunk.
+type IdTrace = (Vec<(String, String)>, Vec<String>);
+
+fn id_trace_each(chunks: &[&[u8]]) -> IdTrace {
+    let mut parser = Parser::new();
+    let (mut events, mut after) = (Vec::new(), Vec::new());
+    for chunk in chunks {
+        parser.feed_each(chunk, |step| {
+            if let Ok(Step::Event(event)) = step {
+                events.push((event.data().to_owned(), event.last_event_id().to_owned()));
+            }
+        });
+        after.push(parser.last_event_id().to_owned());
+    }
+    (events, after)
+}
+
+fn id_trace_feed(chunks: &[&[u8]]) -> IdTrace {
+    let mut parser = Parser::new();
+    let (mut events, mut after) = (Vec::new(), Vec::new());
+    for chunk in chunks {
+        let mut rest = *chunk;
+        loop {
+            let (step, used) = parser.feed(rest);
+            rest = &rest[used..];
+            match step {
+                Ok(Step::Event(event)) => {
+                    events.push((event.data().to_owned(), event.last_event_id().to_owned()))
+                }
+                Ok(Step::NeedInput) => break,
+                _ => {}
+            }
+        }
+        after.push(parser.last_event_id().to_owned());
+    }
+    (events, after)
+}
+
+#[test]
+fn feed_each_hands_out_and_keeps_the_same_last_event_ids_as_feed() {
+    // `feed_each` lends a block's ID from the chunk and copies it once, when it leaves its
+    // fast loop; `feed` copies it per block. IDs set in the fast loop, by the general path
+    // (after a `retry`, or pending when a chunk ends mid-block), cleared, ignored (NUL) and
+    // inherited must read the same at every event and after every chunk, wherever it is cut.
+    let input: &[u8] = b"id: 1\ndata: a\n\ndata: b\n\nid: 2\n\ndata: c\n\nid: x\0y\ndata: d\n\n\
+        retry: 5\nid: 3\ndata: e\n\ndata: f\n\nid\ndata: g\n\nid: 4\ndata: h\n\ndata: i\n\n";
+    let whole = id_trace_each(&[input]);
+    let ids: Vec<&str> = whole.0.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, ["1", "1", "2", "2", "3", "3", "", "4", "4"]);
+    assert_eq!(whole.1, ["4"]);
+    for cut in 0..=input.len() {
+        let chunks = [&input[..cut], &input[cut..]];
+        let each = id_trace_each(&chunks);
+        assert_eq!(each, id_trace_feed(&chunks), "cut at {cut}");
+        assert_eq!(each.0, whole.0, "cut at {cut}");
+    }
+}
