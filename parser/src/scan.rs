@@ -185,6 +185,10 @@ pub(crate) mod swar {
     }
 }
 
+/// `Scan::start` before any block is loaded: every index `at` of a chunk gives
+/// `at.wrapping_sub(NO_BLOCK) == at + 64`, so none is taken to lie in the loaded block.
+const NO_BLOCK: usize = usize::MAX - 63;
+
 /// A cursor over one chunk that finds line ends, keeping the masks of the block it last looked
 /// at, so the short lines that share a block cost one scan between them.
 ///
@@ -192,7 +196,7 @@ pub(crate) mod swar {
 /// it holds a shared borrow of.
 pub(crate) struct Scan<'a> {
     input: &'a [u8],
-    /// `input` index of the block's first byte (`usize::MAX` before the first block).
+    /// `input` index of the block's first byte ([`NO_BLOCK`] before the first block).
     start: usize,
     masks: Masks,
     /// The last `line_end` that found no line end: from where, and whether that rest was ASCII.
@@ -206,7 +210,7 @@ impl<'a> Scan<'a> {
     pub(crate) fn new(input: &'a [u8]) -> Self {
         Scan {
             input,
-            start: usize::MAX,
+            start: NO_BLOCK,
             masks: Masks { eol: 0, high: 0 },
             no_end_from: usize::MAX,
             no_end_ascii: false,
@@ -253,7 +257,7 @@ impl<'a> Scan<'a> {
                 self.no_end_ascii = high == 0;
                 return Err(high == 0);
             }
-            if at < self.start || at - self.start >= 64 {
+            if at.wrapping_sub(self.start) >= 64 {
                 self.load(at);
             }
             let shift = at - self.start;
