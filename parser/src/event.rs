@@ -271,8 +271,7 @@ impl Parser {
     /// ```
     #[must_use]
     pub fn with_last_event_id(mut self, id: &str) -> Self {
-        self.last_event_id.clear();
-        self.last_event_id.push_str(id);
+        self.copy_last_event_id(id);
         self.id_pending = false;
         self
     }
