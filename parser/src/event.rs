@@ -12,7 +12,9 @@ use core::mem;
 
 use crate::limits::{Limit, LimitExceeded, Limits};
 use crate::line::{next_line_start, parse_retry_bytes, Keep, LineAt, LineReader, Next};
-use crate::scan::Scan;
+#[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+use crate::scan::avx2::Avx2;
+use crate::scan::{Kernel, Scan};
 use crate::utf8;
 
 /// What [`Parser::feed`] completed.
@@ -349,8 +351,35 @@ impl Parser {
     /// to inline into the caller's loop.
     #[inline(never)]
     fn feed_scanned<'a>(&'a mut self, input: &'a [u8]) -> (Result<Step<'a>, LimitExceeded>, usize) {
+        #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+        if let Some(avx2) = Avx2::detect() {
+            // SAFETY: `avx2` exists, so the CPU has AVX2, which `feed_avx2` is compiled for.
+            #[allow(unsafe_code)]
+            return unsafe { self.feed_avx2(input, avx2) };
+        }
+        self.feed_with(Scan::new(input))
+    }
+
+    /// [`Parser::feed_scanned`] compiled for AVX2, so that the scan's kernel inlines.
+    #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+    #[target_feature(enable = "avx2")]
+    #[allow(unsafe_code)]
+    unsafe fn feed_avx2<'a>(
+        &'a mut self,
+        input: &'a [u8],
+        avx2: Avx2,
+    ) -> (Result<Step<'a>, LimitExceeded>, usize) {
+        self.feed_with(Scan::with_kernel(input, avx2))
+    }
+
+    /// The body of [`Parser::feed_scanned`], for each kernel.
+    #[inline(always)]
+    fn feed_with<'a, K: Kernel>(
+        &'a mut self,
+        mut scan: Scan<'a, K>,
+    ) -> (Result<Step<'a>, LimitExceeded>, usize) {
         let mut pos = 0;
-        let step = self.step(&mut Scan::new(input), &mut pos, true, true);
+        let step = self.step(&mut scan, &mut pos, true, true);
         (step, pos)
     }
 
@@ -360,9 +389,9 @@ impl Parser {
     /// `feed_each` says so once, at the chunk's end, instead. `block_first`: whether to try
     /// `fast_block` at `pos` first; `feed_each` passes `false`, having just tried it there.
     #[inline(always)]
-    fn step<'a, 'i: 'a>(
+    fn step<'a, 'i: 'a, K: Kernel>(
         &'a mut self,
-        scan: &mut Scan<'i>,
+        scan: &mut Scan<'i, K>,
         pos: &mut usize,
         advance: bool,
         block_first: bool,
@@ -381,8 +410,13 @@ impl Parser {
                     && self.block.data == Held::Empty
                     && self.block.event_type == Held::Empty
                 {
-                    let action =
-                        self.fast_block::<false>(scan, pos, &mut data, &mut event_type, &mut None);
+                    let action = self.fast_block::<_, false>(
+                        scan,
+                        pos,
+                        &mut data,
+                        &mut event_type,
+                        &mut None,
+                    );
                     match action {
                         Some(Action::Continue) => continue,
                         Some(action) => break Ok(action),
@@ -485,9 +519,9 @@ impl Parser {
     /// leaves `latest_id` as it was. Without `LEND_ID`, the ID is copied at once and
     /// `latest_id` is not used.
     #[inline(always)]
-    fn fast_block<'i, const LEND_ID: bool>(
+    fn fast_block<'i, K: Kernel, const LEND_ID: bool>(
         &mut self,
-        scan: &mut Scan<'i>,
+        scan: &mut Scan<'i, K>,
         pos: &mut usize,
         data: &mut &'i str,
         event_type: &mut &'i str,
@@ -584,9 +618,9 @@ impl Parser {
     /// takes each complete line straight from the scan. Returns `None` to hand the rest to the
     /// general path (`LineReader::next`): at the chunk's end, or at a line past the line limit.
     #[inline(always)]
-    fn fast_lines<'i>(
+    fn fast_lines<'i, K: Kernel>(
         &mut self,
-        scan: &mut Scan<'i>,
+        scan: &mut Scan<'i, K>,
         pos: &mut usize,
         data: &mut &'i str,
         event_type: &mut &'i str,
@@ -650,9 +684,39 @@ impl Parser {
     fn feed_each_scanned(
         &mut self,
         chunk: &[u8],
+        each: impl FnMut(Result<Step<'_>, LimitExceeded>),
+    ) {
+        #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+        if let Some(avx2) = Avx2::detect() {
+            // SAFETY: `avx2` exists, so the CPU has AVX2, which `feed_each_avx2` is compiled
+            // for.
+            #[allow(unsafe_code)]
+            return unsafe { self.feed_each_avx2(chunk, avx2, each) };
+        }
+        self.feed_each_with(Scan::new(chunk), each);
+    }
+
+    /// [`Parser::feed_each_scanned`] compiled for AVX2, so that the scan's kernel inlines.
+    #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+    #[target_feature(enable = "avx2")]
+    #[allow(unsafe_code)]
+    unsafe fn feed_each_avx2(
+        &mut self,
+        chunk: &[u8],
+        avx2: Avx2,
+        each: impl FnMut(Result<Step<'_>, LimitExceeded>),
+    ) {
+        self.feed_each_with(Scan::with_kernel(chunk, avx2), each);
+    }
+
+    /// The body of [`Parser::feed_each_scanned`], for each kernel.
+    #[inline(always)]
+    fn feed_each_with<K: Kernel>(
+        &mut self,
+        mut scan: Scan<'_, K>,
         mut each: impl FnMut(Result<Step<'_>, LimitExceeded>),
     ) {
-        let mut scan = Scan::new(chunk);
+        let chunk = scan.input();
         let mut pos = 0;
         // The last event ID while it is a borrow of `chunk`, not yet copied into the parser.
         let mut chunk_id: Option<&str> = None;
@@ -669,7 +733,7 @@ impl Parser {
                 && self.block.event_type == Held::Empty
             {
                 let (mut data, mut event_type) = ("", "");
-                match self.fast_block::<true>(
+                match self.fast_block::<_, true>(
                     &mut scan,
                     &mut pos,
                     &mut data,
@@ -922,5 +986,150 @@ fn known_field(line: &[u8]) -> Option<(Name, &[u8])> {
         None => Some((name, rest)),
         Some((b':', value)) => Some((name, value.strip_prefix(b" ").unwrap_or(value))),
         Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The scan's kernels (SSE2 or SWAR everywhere, AVX2 where the CPU has it) must give the
+    //! parser the same steps. The public API uses the one the CPU runs, so the other is reached
+    //! here, through the bodies the dispatch calls.
+    use super::*;
+    use crate::scan::Baseline;
+    use alloc::format;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    /// What a stream yields, chunk by chunk: each step and error, and the last event ID and
+    /// reconnection time after every chunk.
+    type Trace = Vec<String>;
+
+    fn note_chunk_end(parser: &Parser, trace: &mut Trace) {
+        trace.push(format!(
+            "end id={:?} retry={:?}",
+            parser.last_event_id(),
+            parser.reconnection_time()
+        ));
+    }
+
+    fn through_feed<K: Kernel>(limits: Limits, kernel: Option<K>, chunks: &[&[u8]]) -> Trace {
+        let mut parser = Parser::with_limits(limits);
+        let mut trace = Trace::new();
+        for chunk in chunks {
+            let mut rest = *chunk;
+            loop {
+                let (step, used) = match kernel {
+                    Some(kernel) => parser.feed_with(Scan::with_kernel(rest, kernel)),
+                    None => parser.feed(rest),
+                };
+                rest = &rest[used..];
+                match step {
+                    Ok(Step::NeedInput) => break,
+                    step => trace.push(format!("{step:?}")),
+                }
+            }
+            note_chunk_end(&parser, &mut trace);
+        }
+        trace
+    }
+
+    fn through_feed_each<K: Kernel>(limits: Limits, kernel: Option<K>, chunks: &[&[u8]]) -> Trace {
+        let mut parser = Parser::with_limits(limits);
+        let mut trace = Trace::new();
+        for chunk in chunks {
+            let each = |step: Result<Step<'_>, LimitExceeded>| trace.push(format!("{step:?}"));
+            match kernel {
+                Some(kernel) => parser.feed_each_with(Scan::with_kernel(chunk, kernel), each),
+                None => parser.feed_each(chunk, each),
+            }
+            note_chunk_end(&parser, &mut trace);
+        }
+        trace
+    }
+
+    /// A stream of SSE-shaped pieces: every field, comments, lines of every length around the
+    /// 64-byte blocks (and past them), all three line ends, non-ASCII, invalid UTF-8 and NUL.
+    fn stream(seed: u64) -> Vec<u8> {
+        const PIECES: &[&[u8]] = &[
+            b"data: ",
+            b"data:",
+            b"id: ",
+            b"event: ",
+            b"retry: 1500",
+            b"retry: 15x",
+            b": keep-alive",
+            b"dat",
+            b"\xC3\xA9t\xC3\xA9",
+            b"\xFF\xFE",
+            b"\0",
+            b"\n",
+            b"\n",
+            b"\n\n",
+            b"\r",
+            b"\r\n",
+            b"\r\n\r\n",
+            b"{\"k\":1}",
+        ];
+        let mut state = seed | 1;
+        let mut out = Vec::new();
+        for _ in 0..120 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            match state % 24 {
+                n if (n as usize) < PIECES.len() => out.extend_from_slice(PIECES[n as usize]),
+                // Runs of plain text that end inside, at and past block edges.
+                n => out.extend(
+                    core::iter::repeat(b'x').take((state >> 8) as usize % 200 + n as usize),
+                ),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_kernel_gives_the_steps_of_the_public_api_at_every_chunking() {
+        let avx2 = crate::scan::avx2_for_tests();
+        if avx2.is_none() {
+            // Nothing to compare the baseline with; the public API runs the baseline here.
+            std::eprintln!("this CPU has no AVX2: only the baseline kernel is checked");
+        }
+        for seed in 1..60u64 {
+            let bytes = stream(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            for limits in [
+                Limits::default(),
+                Limits::default()
+                    .max_line_bytes(150)
+                    .max_event_data_bytes(400),
+            ] {
+                for size in [1, 3, 16, 63, 64, 65, 200, bytes.len().max(1)] {
+                    let chunks: Vec<&[u8]> = bytes.chunks(size).collect();
+                    let public = through_feed::<Baseline>(limits, None, &chunks);
+                    assert_eq!(
+                        through_feed(limits, Some(Baseline), &chunks),
+                        public,
+                        "feed, baseline, seed {seed}, chunks of {size}"
+                    );
+                    let public_each = through_feed_each::<Baseline>(limits, None, &chunks);
+                    assert_eq!(
+                        through_feed_each(limits, Some(Baseline), &chunks),
+                        public_each,
+                        "feed_each, baseline, seed {seed}, chunks of {size}"
+                    );
+                    if let Some(avx2) = avx2 {
+                        assert_eq!(
+                            through_feed(limits, Some(avx2), &chunks),
+                            public,
+                            "feed, AVX2, seed {seed}, chunks of {size}"
+                        );
+                        assert_eq!(
+                            through_feed_each(limits, Some(avx2), &chunks),
+                            public_each,
+                            "feed_each, AVX2, seed {seed}, chunks of {size}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

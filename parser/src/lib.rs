@@ -47,6 +47,9 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 extern crate alloc;
+// Only for `is_x86_feature_detected!` (the AVX2 scan, `scan::avx2`), and in tests.
+#[cfg(any(feature = "std", test))]
+extern crate std;
 
 mod event;
 mod limits;

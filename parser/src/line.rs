@@ -22,7 +22,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::limits::{Limit, LimitExceeded, Limits};
-use crate::scan::Scan;
+use crate::scan::{Kernel, Scan};
 use crate::utf8;
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
@@ -268,7 +268,12 @@ impl LineReader {
     /// The next complete line at or after `input[*pos]`, moving `pos` past its line end.
     /// The general path: kept out of line so the event level's fast paths stay tight.
     #[inline(never)]
-    pub(crate) fn next(&mut self, scan: &mut Scan<'_>, pos: &mut usize, keep: Keep) -> Next {
+    pub(crate) fn next<K: Kernel>(
+        &mut self,
+        scan: &mut Scan<'_, K>,
+        pos: &mut usize,
+        keep: Keep,
+    ) -> Next {
         let input = scan.input();
         if self.carry_is_line {
             self.clear_carry();

@@ -66,6 +66,223 @@ pub(crate) fn any(block: &[u8; 64]) -> (bool, bool) {
     }
 }
 
+/// How a [`Scan`] examines 64-byte blocks: [`Baseline`] on every CPU, [`avx2::Avx2`] where the
+/// CPU has AVX2. A kernel is a value so that the AVX2 one can exist only once the CPU was found
+/// to have AVX2 (its constructor checks): holding one is the proof its instructions may run.
+pub(crate) trait Kernel: Copy {
+    /// The masks of `block`, as [`masks`] gives them.
+    fn masks(self, block: &[u8; 64]) -> Masks;
+    /// As [`maybe_special`].
+    fn maybe_special(self, block: &[u8; 64]) -> bool;
+    /// As [`any`].
+    fn any(self, block: &[u8; 64]) -> (bool, bool);
+    /// [`skip_long_line`] compiled for this kernel: out of line, entered once per long line.
+    fn skip_long_line(self, input: &[u8], at: usize, high: u64) -> (usize, u64);
+}
+
+/// The kernel every CPU of the target runs: SSE2 on x86_64, SWAR elsewhere.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Baseline;
+
+impl Kernel for Baseline {
+    #[inline(always)]
+    fn masks(self, block: &[u8; 64]) -> Masks {
+        masks(block)
+    }
+
+    #[inline(always)]
+    fn maybe_special(self, block: &[u8; 64]) -> bool {
+        maybe_special(block)
+    }
+
+    #[inline(always)]
+    fn any(self, block: &[u8; 64]) -> (bool, bool) {
+        any(block)
+    }
+
+    #[inline(never)]
+    fn skip_long_line(self, input: &[u8], at: usize, high: u64) -> (usize, u64) {
+        skip_long_line(self, input, at, high)
+    }
+}
+
+/// From `at`, inside a line that already filled a whole block: the first block that may end
+/// it (or the chunk's short last block), and `high` updated for the blocks skipped. Asks the
+/// blocks only whether they end the line and, while the line is ASCII so far, whether they hold
+/// a high byte; `maybe_special` lets plain text through with one compare per vector. Inlined
+/// into each kernel's out-of-line [`Kernel::skip_long_line`], so that it compiles to a tight
+/// loop of that kernel's instructions.
+#[inline(always)]
+fn skip_long_line<K: Kernel>(
+    kernel: K,
+    input: &[u8],
+    mut at: usize,
+    mut high: u64,
+) -> (usize, u64) {
+    while let Some(block) = input.get(at..).and_then(<[u8]>::first_chunk) {
+        if high == 0 && !kernel.maybe_special(block) {
+            at += 64;
+            continue;
+        }
+        let (eol, block_high) = kernel.any(block);
+        if eol {
+            break;
+        }
+        high |= u64::from(block_high);
+        at += 64;
+    }
+    (at, high)
+}
+
+/// The AVX2 kernel: SSE2's questions, 32 bytes per instruction. An x86_64 CPU need not have
+/// AVX2, so it is looked for at run time (with the `std` feature), or known at compile time
+/// when the build targets AVX2 (e.g. `-C target-cpu=native` on such a CPU).
+#[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+pub(crate) mod avx2 {
+    use core::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8,
+    };
+
+    use super::{Kernel, Masks};
+
+    /// Proof that the CPU runs AVX2: only [`Avx2::detect`] makes one.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Avx2 {
+        _detected: (),
+    }
+
+    impl Avx2 {
+        /// The kernel, when the CPU has AVX2. The run-time check is a load and a bit test
+        /// (std caches what `cpuid` said).
+        #[inline(always)]
+        pub(crate) fn detect() -> Option<Self> {
+            #[cfg(target_feature = "avx2")]
+            let found = true;
+            #[cfg(not(target_feature = "avx2"))]
+            let found = std::is_x86_feature_detected!("avx2");
+            found.then_some(Avx2 { _detected: () })
+        }
+    }
+
+    impl Kernel for Avx2 {
+        #[inline(always)]
+        #[allow(unsafe_code)]
+        fn masks(self, block: &[u8; 64]) -> Masks {
+            // SAFETY: `self` exists, so `detect` found AVX2 on this CPU.
+            unsafe { masks(block) }
+        }
+
+        #[inline(always)]
+        #[allow(unsafe_code)]
+        fn maybe_special(self, block: &[u8; 64]) -> bool {
+            // SAFETY: as in `masks`.
+            unsafe { maybe_special(block) }
+        }
+
+        #[inline(always)]
+        #[allow(unsafe_code)]
+        fn any(self, block: &[u8; 64]) -> (bool, bool) {
+            // SAFETY: as in `masks`.
+            unsafe { any(block) }
+        }
+
+        #[inline(always)]
+        #[allow(unsafe_code)]
+        fn skip_long_line(self, input: &[u8], at: usize, high: u64) -> (usize, u64) {
+            // SAFETY: as in `masks`.
+            unsafe { skip_long_line(self, input, at, high) }
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    #[inline(never)]
+    #[allow(unsafe_code)]
+    unsafe fn skip_long_line(kernel: Avx2, input: &[u8], at: usize, high: u64) -> (usize, u64) {
+        super::skip_long_line(kernel, input, at, high)
+    }
+
+    /// The two 32-byte halves of `block`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    #[allow(unsafe_code)]
+    unsafe fn halves(block: &[u8; 64]) -> (__m256i, __m256i) {
+        // SAFETY: the caller runs on a CPU with AVX2; the loads read `block[0..32]` and
+        // `block[32..64]`, inside the array, and need no alignment.
+        unsafe {
+            (
+                _mm256_loadu_si256(block.as_ptr().cast()),
+                _mm256_loadu_si256(block.as_ptr().add(32).cast()),
+            )
+        }
+    }
+
+    /// The 64 bits of the byte masks of two halves.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    #[allow(unsafe_code)]
+    // Rust 1.87 made movemask safe to call here; the crate's minimum, 1.81, needs the block.
+    #[allow(unused_unsafe)]
+    unsafe fn bits(lo: __m256i, hi: __m256i) -> u64 {
+        // SAFETY: the caller runs on a CPU with AVX2. movemask yields 32 bits in an i32; as
+        // u32 keeps exactly them.
+        unsafe {
+            u64::from(_mm256_movemask_epi8(lo) as u32)
+                | u64::from(_mm256_movemask_epi8(hi) as u32) << 32
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    #[allow(unsafe_code)]
+    unsafe fn masks(block: &[u8; 64]) -> Masks {
+        // SAFETY: the caller runs on a CPU with AVX2; `halves` reads inside `block`.
+        unsafe {
+            let (lo, hi) = halves(block);
+            let lf = _mm256_set1_epi8(b'\n' as i8);
+            let cr = _mm256_set1_epi8(b'\r' as i8);
+            let ends = |v| _mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr));
+            Masks {
+                eol: bits(ends(lo), ends(hi)),
+                high: bits(lo, hi),
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    #[allow(unsafe_code)]
+    unsafe fn maybe_special(block: &[u8; 64]) -> bool {
+        // SAFETY: as in `masks`.
+        unsafe {
+            let (lo, hi) = halves(block);
+            // Signed, as in SSE2's: 0x0E > byte also holds for bytes ≥ 0x80.
+            let limit = _mm256_set1_epi8(0x0E);
+            let any = _mm256_or_si256(_mm256_cmpgt_epi8(limit, lo), _mm256_cmpgt_epi8(limit, hi));
+            _mm256_movemask_epi8(any) != 0
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    #[allow(unsafe_code)]
+    unsafe fn any(block: &[u8; 64]) -> (bool, bool) {
+        // SAFETY: as in `masks`.
+        unsafe {
+            let (lo, hi) = halves(block);
+            let lf = _mm256_set1_epi8(b'\n' as i8);
+            let cr = _mm256_set1_epi8(b'\r' as i8);
+            let ends = |v| _mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr));
+            let eol = _mm256_or_si256(ends(lo), ends(hi));
+            let high = _mm256_or_si256(lo, hi);
+            (
+                _mm256_movemask_epi8(eol) != 0,
+                _mm256_movemask_epi8(high) != 0,
+            )
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use core::arch::x86_64::{
@@ -194,7 +411,8 @@ const NO_BLOCK: usize = usize::MAX - 63;
 ///
 /// It is built anew for every chunk a `feed` call gets, so its masks always describe the bytes
 /// it holds a shared borrow of.
-pub(crate) struct Scan<'a> {
+pub(crate) struct Scan<'a, K: Kernel = Baseline> {
+    kernel: K,
     input: &'a [u8],
     /// `input` index of the block's first byte ([`NO_BLOCK`] before the first block).
     start: usize,
@@ -207,8 +425,17 @@ pub(crate) struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
+    /// A scan with the [`Baseline`] kernel.
     pub(crate) fn new(input: &'a [u8]) -> Self {
+        Scan::with_kernel(input, Baseline)
+    }
+}
+
+impl<'a, K: Kernel> Scan<'a, K> {
+    /// A scan that examines blocks with `kernel`.
+    pub(crate) fn with_kernel(input: &'a [u8], kernel: K) -> Self {
         Scan {
+            kernel,
             input,
             start: NO_BLOCK,
             masks: Masks { eol: 0, high: 0 },
@@ -226,7 +453,7 @@ impl<'a> Scan<'a> {
     fn load(&mut self, at: usize) {
         self.start = at;
         self.masks = match self.input[at..].first_chunk::<64>() {
-            Some(block) => masks(block),
+            Some(block) => self.kernel.masks(block),
             None => self.tail_masks(at),
         };
     }
@@ -239,7 +466,7 @@ impl<'a> Scan<'a> {
         // Zero padding adds neither line ends nor high bytes.
         let mut block = [0u8; 64];
         block[..rest.len()].copy_from_slice(rest);
-        masks(&block)
+        self.kernel.masks(&block)
     }
 
     /// The index of the first CR or LF at or after `from`, and whether every byte from `from`
@@ -275,31 +502,29 @@ impl<'a> Scan<'a> {
                 // it; or the chunk ends here.
                 continue;
             }
-            (at, high) = self.skip_long_line(at, high);
+            (at, high) = self.kernel.skip_long_line(self.input, at, high);
         }
     }
+}
 
-    /// From `at`, inside a line that already filled a whole block: the first block that may
-    /// end it (or the chunk's short last block), and `high` updated for the blocks skipped.
-    /// Asks the blocks only whether they end the line and, while the line is ASCII so far,
-    /// whether they hold a high byte; `maybe_special` lets plain text through with one compare
-    /// per 16 bytes. Out of line: compiled once, as a tight loop, wherever `line_end` is inlined.
-    #[inline(never)]
-    fn skip_long_line(&self, mut at: usize, mut high: u64) -> (usize, u64) {
-        while let Some(block) = self.input.get(at..).and_then(<[u8]>::first_chunk) {
-            if high == 0 && !maybe_special(block) {
-                at += 64;
-                continue;
-            }
-            let (eol, block_high) = any(block);
-            if eol {
-                break;
-            }
-            high |= u64::from(block_high);
-            at += 64;
-        }
-        (at, high)
-    }
+/// The AVX2 kernel, for tests that compare it with the baseline: `None` where the CPU lacks
+/// AVX2 or the build cannot look for it (then typed as the baseline, never built).
+#[cfg(all(
+    test,
+    target_arch = "x86_64",
+    any(feature = "std", target_feature = "avx2")
+))]
+pub(crate) fn avx2_for_tests() -> Option<avx2::Avx2> {
+    avx2::Avx2::detect()
+}
+
+/// See above.
+#[cfg(all(
+    test,
+    not(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))
+))]
+pub(crate) fn avx2_for_tests() -> Option<Baseline> {
+    None
 }
 
 #[cfg(test)]
@@ -307,6 +532,19 @@ mod tests {
     use super::*;
     use alloc::vec;
     use alloc::vec::Vec;
+
+    /// `line_end` from a new scan, which the AVX2 kernel (where the CPU has it) must agree with.
+    fn line_end_every_kernel(input: &[u8], from: usize) -> Result<(usize, bool), bool> {
+        let baseline = Scan::new(input).line_end(from);
+        if let Some(avx2) = avx2_for_tests() {
+            assert_eq!(
+                Scan::with_kernel(input, avx2).line_end(from),
+                baseline,
+                "AVX2"
+            );
+        }
+        baseline
+    }
 
     fn special_model(block: &[u8; 64]) -> bool {
         block.iter().any(|b| !(0x0E..0x80).contains(b))
@@ -347,6 +585,17 @@ mod tests {
                 let special = special_model(&block);
                 assert_eq!(maybe_special(&block), special, "{value:#x} at {position}");
                 assert_eq!(swar::maybe_special(&block), special, "{value:#x}");
+                if let Some(avx2) = avx2_for_tests() {
+                    assert_eq!(
+                        avx2.masks(&block),
+                        model(&block),
+                        "AVX2 {value:#x} at {position}"
+                    );
+                    assert_eq!(avx2.maybe_special(&block), special, "AVX2 {value:#x}");
+                    let exact = (model(&block).eol != 0, model(&block).high != 0);
+                    assert_eq!(avx2.any(&block), exact, "AVX2 {value:#x} at {position}");
+                    assert_eq!(any(&block), exact, "{value:#x} at {position}");
+                }
             }
         }
     }
@@ -371,6 +620,11 @@ mod tests {
             assert_eq!(swar::masks(&block), model(&block));
             assert_eq!(maybe_special(&block), special_model(&block));
             assert_eq!(swar::maybe_special(&block), special_model(&block));
+            if let Some(avx2) = avx2_for_tests() {
+                assert_eq!(avx2.masks(&block), model(&block));
+                assert_eq!(avx2.maybe_special(&block), special_model(&block));
+                assert_eq!(avx2.any(&block), any(&block));
+            }
         }
     }
 
@@ -383,13 +637,13 @@ mod tests {
                 input[at] = control;
                 input[900] = b'\n';
                 assert_eq!(
-                    Scan::new(&input).line_end(0),
+                    line_end_every_kernel(&input, 0),
                     Ok((900, true)),
                     "{control} {at}"
                 );
                 input[at + 5] = 0xE9;
                 assert_eq!(
-                    Scan::new(&input).line_end(0),
+                    line_end_every_kernel(&input, 0),
                     Ok((900, false)),
                     "{control} {at}"
                 );
@@ -437,12 +691,12 @@ mod tests {
             for from in [0, 1, 63, 64, 65] {
                 let ascii = high_at.map_or(true, |at| at < from);
                 assert_eq!(
-                    Scan::new(&input).line_end(from),
+                    line_end_every_kernel(&input, from),
                     Ok((end, ascii)),
                     "{high_at:?} {from}"
                 );
                 assert_eq!(
-                    Scan::new(&input[..end]).line_end(from),
+                    line_end_every_kernel(&input[..end], from),
                     Err(ascii),
                     "{high_at:?} {from}"
                 );
