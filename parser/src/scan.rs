@@ -8,9 +8,12 @@
 //! faster than the portable SWAR masks, and skipping the UTF-8 re-check 2.7x faster than
 //! `str::from_utf8` per value (docs/performance.md).
 //!
-//! Two implementations give the same masks: SSE2 on x86_64 (part of its baseline, so no runtime
-//! detection), SWAR on every other target. Tests check them against each other and against a
-//! byte-by-byte model; `scripts/miri.sh` runs the parser's tests under Miri.
+//! Three implementations give the same masks: SSE2 on x86_64 (part of its baseline), SWAR on
+//! every other target, and AVX2 on x86_64 CPUs that have it (looked for at run time; see
+//! [`Kernel`]), which halves the instructions per block: callgrind, 4 MiB of `small` through
+//! `feed_each`, 24.16 M → 22.72 M instructions; `multiline` 13.48 M → 11.53 M. Tests check them
+//! against each other and against a byte-by-byte model; `scripts/miri.sh` runs the parser's
+//! tests under Miri, once more built for AVX2.
 
 /// One bit per byte of a 64-byte block (bit `i` for byte `i`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
