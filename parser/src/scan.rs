@@ -235,6 +235,21 @@ pub(crate) mod avx2 {
         }
     }
 
+    /// 0xFF in each byte of `v` that is CR or LF, 0 elsewhere.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    #[allow(unsafe_code)]
+    // Rust 1.87 made these intrinsics safe to call here; the crate's minimum, 1.81, needs it.
+    #[allow(unused_unsafe)]
+    unsafe fn line_ends(v: __m256i) -> __m256i {
+        // SAFETY: the caller runs on a CPU with AVX2.
+        unsafe {
+            let lf = _mm256_set1_epi8(b'\n' as i8);
+            let cr = _mm256_set1_epi8(b'\r' as i8);
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr))
+        }
+    }
+
     #[target_feature(enable = "avx2")]
     #[inline]
     #[allow(unsafe_code)]
@@ -242,11 +257,8 @@ pub(crate) mod avx2 {
         // SAFETY: the caller runs on a CPU with AVX2; `halves` reads inside `block`.
         unsafe {
             let (lo, hi) = halves(block);
-            let lf = _mm256_set1_epi8(b'\n' as i8);
-            let cr = _mm256_set1_epi8(b'\r' as i8);
-            let ends = |v| _mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr));
             Masks {
-                eol: bits(ends(lo), ends(hi)),
+                eol: bits(line_ends(lo), line_ends(hi)),
                 high: bits(lo, hi),
             }
         }
@@ -273,10 +285,7 @@ pub(crate) mod avx2 {
         // SAFETY: as in `masks`.
         unsafe {
             let (lo, hi) = halves(block);
-            let lf = _mm256_set1_epi8(b'\n' as i8);
-            let cr = _mm256_set1_epi8(b'\r' as i8);
-            let ends = |v| _mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr));
-            let eol = _mm256_or_si256(ends(lo), ends(hi));
+            let eol = _mm256_or_si256(line_ends(lo), line_ends(hi));
             let high = _mm256_or_si256(lo, hi);
             (
                 _mm256_movemask_epi8(eol) != 0,
