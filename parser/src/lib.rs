@@ -37,8 +37,10 @@
 //! | [`Parser`] | [`Step::Event`] (type defaulted to `"message"`, data without its final LF, the last event ID as persisted), [`Step::Retry`] | applications, clients |
 //! | [`FieldParser`] | every line as a [`Field`]: data, event, id, retry, comment, unknown, blank line | linters, proxies, tools |
 //!
-//! The crate is `no_std` + `alloc` and has no dependencies. Its `std` feature (default) changes
-//! nothing and is kept so that crates naming it still build.
+//! The crate is `no_std` + `alloc` and has no dependencies. Its `std` feature (default) only
+//! lets the scan check at run time whether an x86_64 CPU has AVX2 (and use it); without `std`,
+//! AVX2 is used only in a build compiled for it (`-C target-feature=+avx2`). Results never
+//! depend on which kernel ran.
 //!
 //! Implementation-defined choices (the spec leaves them open): [`Limits`] (16 MiB per line and per
 //! event by default), an empty `retry` value is ignored, and a `retry` value too large for `u64`
