@@ -12,10 +12,11 @@ use ssewire_benches::workloads;
 const BEGIN: &str = "<!-- BEGIN GENERATED: benches/run.sh -->";
 const END: &str = "<!-- END GENERATED -->";
 /// The baselines and reference rows (not parsers or encoders): listed first, drawn grey.
-const REFERENCE_ROWS: [&str; 5] = [
+const REFERENCE_ROWS: [&str; 6] = [
     "memchr",
     "memchr-each",
     "minimal-lines",
+    "block-lines",
     "copy",
     "unchecked-pieces",
 ];
