@@ -199,6 +199,9 @@ fn each_line_end(chunks: &[bytes::Bytes]) -> (u64, usize) {
     (ends, positions)
 }
 
+/// A reference loop over a workload's chunks.
+type Reference = fn(&[bytes::Bytes]) -> Counts;
+
 fn selected(name: &str) -> bool {
     match std::env::var("SSEWIRE_BENCH_ONLY") {
         Ok(list) => list.split(',').any(|n| n == name),
@@ -232,25 +235,19 @@ fn parse(c: &mut Criterion) {
             b.iter(|| each_line_end(black_box(&chunks)))
         });
 
-        let minimal = minimal_lines(&chunks);
-        assert_eq!(
-            (minimal.events, minimal.data_bytes),
-            (workload.events, workload.data_bytes),
-            "minimal-lines handles every workload"
-        );
-        group.bench_function("minimal-lines", |b| {
-            b.iter(|| minimal_lines(black_box(&chunks)))
-        });
-
-        let block = block_lines(&chunks);
-        assert_eq!(
-            (block.events, block.data_bytes),
-            (workload.events, workload.data_bytes),
-            "block-lines handles every workload"
-        );
-        group.bench_function("block-lines", |b| {
-            b.iter(|| block_lines(black_box(&chunks)))
-        });
+        let references: [(&str, Reference); 2] = [
+            ("minimal-lines", minimal_lines),
+            ("block-lines", block_lines),
+        ];
+        for (name, reference) in references {
+            let counts = reference(&chunks);
+            assert_eq!(
+                (counts.events, counts.data_bytes),
+                (workload.events, workload.data_bytes),
+                "{name} handles every workload"
+            );
+            group.bench_function(name, |b| b.iter(|| reference(black_box(&chunks))));
+        }
 
         for parser in parsers().into_iter().filter(|p| selected(p.name)) {
             let ours = parser.krate.starts_with("ssewire");
