@@ -78,6 +78,26 @@ impl Minimal {
             _ => {}
         }
     }
+
+    /// The line carried from earlier chunks, ended by `head`, the current chunk's bytes up to
+    /// its first LF.
+    fn end_carried(&mut self, head: &[u8]) {
+        let mut carry = std::mem::take(&mut self.carry);
+        carry.extend_from_slice(head);
+        self.line(&carry, &mut None, false);
+        carry.clear();
+        self.carry = carry;
+    }
+
+    /// At a chunk's end: a borrowed data line is copied before the chunk goes, and `rest`, the
+    /// start of a line the chunk does not end, is carried.
+    fn end_chunk(&mut self, borrowed: Option<&[u8]>, rest: &[u8]) {
+        if let Some(first) = borrowed {
+            self.joined.clear();
+            self.joined.extend_from_slice(first);
+        }
+        self.carry.extend_from_slice(rest);
+    }
 }
 
 /// A reference, not a parser: lines found with `memchr_iter` over each chunk, `data: `, `id: `
@@ -96,22 +116,14 @@ fn minimal_lines(chunks: &[bytes::Bytes]) -> Counts {
                 state.carry.extend_from_slice(chunk);
                 continue;
             };
-            let mut carry = std::mem::take(&mut state.carry);
-            carry.extend_from_slice(&chunk[..end]);
-            state.line(&carry, &mut None, false);
-            carry.clear();
-            state.carry = carry;
+            state.end_carried(&chunk[..end]);
             start = end + 1;
         }
         for end in ends {
             state.line(&chunk[start..end], &mut borrowed, true);
             start = end + 1;
         }
-        if let Some(first) = borrowed {
-            state.joined.clear();
-            state.joined.extend_from_slice(first);
-        }
-        state.carry.extend_from_slice(&chunk[start..]);
+        state.end_chunk(borrowed, &chunk[start..]);
     }
     state.counts
 }
@@ -143,11 +155,7 @@ fn block_lines(chunks: &[bytes::Bytes]) -> Counts {
                 let end = index * 64 + ends.trailing_zeros() as usize;
                 ends &= ends - 1;
                 if carried {
-                    let mut carry = std::mem::take(&mut state.carry);
-                    carry.extend_from_slice(&chunk[..end]);
-                    state.line(&carry, &mut None, false);
-                    carry.clear();
-                    state.carry = carry;
+                    state.end_carried(&chunk[..end]);
                     carried = false;
                 } else {
                     state.line(&chunk[start..end], &mut borrowed, true);
@@ -159,11 +167,7 @@ fn block_lines(chunks: &[bytes::Bytes]) -> Counts {
             state.carry.extend_from_slice(chunk);
             continue;
         }
-        if let Some(first) = borrowed {
-            state.joined.clear();
-            state.joined.extend_from_slice(first);
-        }
-        state.carry.extend_from_slice(&chunk[start..]);
+        state.end_chunk(borrowed, &chunk[start..]);
     }
     state.counts
 }
