@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-cargo build --release -p ssewire-conformance
+cargo build --release -p sse-conformance
 cargo build --release --manifest-path benches/Cargo.toml --bin peer-adapter
 adapter="$root/benches/target/release/peer-adapter"
 args=()

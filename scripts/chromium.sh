@@ -25,7 +25,7 @@ fi
 version=$("$chromium" --version 2>/dev/null | awk '{print $2}')
 echo "chromium: Chromium $version" >&2
 
-cargo build --release -p ssewire-conformance
+cargo build --release -p sse-conformance
 bin="${CARGO_TARGET_DIR:-target}/release/sse-conformance"
 mkdir -p target
 

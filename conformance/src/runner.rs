@@ -1,9 +1,9 @@
 //! The in-process runner: checks a parser, through a closure, against the whole corpus.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::escape::escape_truncated;
+use crate::report::{CaseResult, Report, Verdict};
 use crate::{Case, Output};
 
 /// How inputs are cut into chunks. A conforming parser gives the same outputs for all of them.
@@ -42,6 +42,15 @@ impl Chunkings {
         every_split_up_to: 4096,
         every_pair_up_to: 256,
     };
+
+    /// The fixed chunk sizes tried after the whole input, in bytes.
+    ///
+    /// ```
+    /// assert_eq!(ssewire_conformance::Chunkings::QUICK.sizes(), [1, 2, 3, 7, 64]);
+    /// ```
+    pub const fn sizes(&self) -> &'static [usize] {
+        self.sizes
+    }
 
     /// Splits inputs of up to `len` bytes at every single position.
     ///
@@ -126,151 +135,6 @@ impl Chunkings {
             }
         }
     }
-}
-
-/// How one case went.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every chunking gave the expected outputs.
-    Pass,
-    /// Some chunking gave other outputs (the first such is described).
-    Fail {
-        /// Which chunking, e.g. "split at byte 3".
-        chunking: String,
-        /// What the parser reported.
-        got: Vec<Output>,
-    },
-    /// The parser panicked.
-    Crash {
-        /// Which chunking.
-        chunking: String,
-        /// The panic message.
-        message: String,
-    },
-    /// Listed as an expected failure, and it failed.
-    ExpectedFailure,
-    /// Listed as an expected failure, but it passed: take it off the list.
-    UnexpectedPass,
-}
-
-/// The outcome of one case.
-#[derive(Clone, Debug)]
-pub struct CaseResult {
-    /// The case.
-    pub case: &'static Case,
-    /// How it went.
-    pub verdict: Verdict,
-}
-
-/// Results of a [`Runner::run`]; `Display` gives a readable report of every failure.
-#[derive(Clone, Debug, Default)]
-pub struct Report {
-    /// One result per case run.
-    pub results: Vec<CaseResult>,
-}
-
-impl Report {
-    /// Cases that passed.
-    ///
-    /// ```
-    /// assert_eq!(ssewire_conformance::Report::default().passed(), 0);
-    /// ```
-    pub fn passed(&self) -> usize {
-        self.count(|v| matches!(v, Verdict::Pass))
-    }
-
-    /// Cases that went otherwise than expected: failures and crashes not on the
-    /// expected-failure list, and listed cases that passed.
-    ///
-    /// ```
-    /// assert_eq!(ssewire_conformance::Report::default().failed(), 0);
-    /// ```
-    pub fn failed(&self) -> usize {
-        self.count(|v| {
-            matches!(
-                v,
-                Verdict::Fail { .. } | Verdict::Crash { .. } | Verdict::UnexpectedPass
-            )
-        })
-    }
-
-    fn count(&self, which: impl Fn(&Verdict) -> bool) -> usize {
-        self.results.iter().filter(|r| which(&r.verdict)).count()
-    }
-
-    /// Panics with the whole report unless every case went as expected.
-    ///
-    /// # Panics
-    /// When [`Report::failed`] is not zero, or no case ran at all.
-    ///
-    /// ```should_panic
-    /// ssewire_conformance::Report::default().assert(); // no case ran
-    /// ```
-    pub fn assert(&self) {
-        assert!(
-            !self.results.is_empty(),
-            "no conformance case ran (check the SSE_CONFORMANCE filter)"
-        );
-        assert!(self.failed() == 0, "{self}");
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for result in &self.results {
-            let case = result.case;
-            let header = |f: &mut fmt::Formatter<'_>, what: &str| {
-                writeln!(f, "{what} {}  ({})", case.name, case.source)?;
-                writeln!(f, "  input: \"{}\"", escape_truncated(&case.input, 300))
-            };
-            match &result.verdict {
-                Verdict::Pass | Verdict::ExpectedFailure => {}
-                Verdict::Fail { chunking, got } => {
-                    header(f, "FAIL")?;
-                    writeln!(f, "  chunking: {chunking}")?;
-                    f.write_str(&describe_difference(&case.expect, got))?;
-                }
-                Verdict::Crash { chunking, message } => {
-                    header(f, "CRASH")?;
-                    writeln!(f, "  chunking: {chunking}\n  panic: {message}")?;
-                }
-                Verdict::UnexpectedPass => {
-                    writeln!(
-                        f,
-                        "UNEXPECTED PASS {}: remove it from the expected failures",
-                        case.name
-                    )?;
-                }
-            }
-        }
-        let expected = self.count(|v| matches!(v, Verdict::ExpectedFailure));
-        if expected > 0 {
-            writeln!(f, "{expected} expected failures still fail")?;
-        }
-        writeln!(f, "{} passed, {} failed", self.passed(), self.failed())
-    }
-}
-
-/// `want` and `got` side by side from their first difference, with long text cut short.
-pub(crate) fn describe_difference(want: &[Output], got: &[Output]) -> String {
-    let same = want.iter().zip(got).take_while(|(w, g)| w == g).count();
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  {} outputs expected, {} reported; first difference at output {}",
-        want.len(),
-        got.len(),
-        same + 1
-    );
-    let show = |o: Option<&Output>| match o {
-        None => "(nothing)".to_owned(),
-        Some(o) => escape_truncated(o.to_json_line().as_bytes(), 300),
-    };
-    for i in same..(same + 3).min(want.len().max(got.len())) {
-        let _ = writeln!(out, "  want[{i}]: {}", show(want.get(i)));
-        let _ = writeln!(out, "  got[{i}]:  {}", show(got.get(i)));
-    }
-    out
 }
 
 /// Which cases to run: comma-separated name prefixes, `-` in front to leave some out.
@@ -417,6 +281,7 @@ impl Runner {
                             .or_else(|| payload.downcast_ref::<String>().cloned())
                             .unwrap_or_else(|| "(not a string)".into());
                         let chunking = chunking.to_string();
+                        let message = format!("panic: {message}");
                         verdict = Verdict::Crash { chunking, message };
                         false
                     }
@@ -428,7 +293,7 @@ impl Runner {
                     _ => Verdict::ExpectedFailure,
                 };
             }
-            report.results.push(CaseResult { case, verdict });
+            report.results.push(CaseResult::new(case, verdict));
         }
         report
     }

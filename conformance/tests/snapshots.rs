@@ -115,35 +115,5 @@ fn every_error_message() {
         .0
         .unwrap_err();
     let _ = writeln!(text, "line limit: {line}\nevent data limit: {data}");
-    let exe = env!("CARGO_BIN_EXE_sse-conformance");
-    for args in [
-        &["frobnicate"][..],
-        &["adapter", "--chunk-size", "0"],
-        &["adapter", "--chunk-size", "x"],
-        &["adapter", "--bogus"],
-        &["run", "--chunk-sizes", "1,0"],
-        &["run", "--run", "no-such-area/"],
-        &["show"],
-        &["show", "no/such-case"],
-    ] {
-        let out = std::process::Command::new(exe).args(args).output().unwrap();
-        let _ = writeln!(
-            text,
-            "sse-conformance {}: exit {:?}\n{}",
-            args.join(" "),
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        );
-    }
-    for items in [
-        "{\"data\":1}",
-        "{\"comment\":\"c\",\"id\":\"1\"}",
-        "not json",
-        "{\"data\":\"x\",\"event\":\"a\\rb\"}",
-    ] {
-        let mut out = Vec::new();
-        let err = ssewire_conformance::adapter::encode(items.as_bytes(), &mut out).unwrap_err();
-        let _ = writeln!(text, "adapter --encode {items}: {err:?}");
-    }
     insta::assert_snapshot!("error-messages", text);
 }

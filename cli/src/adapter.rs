@@ -1,36 +1,11 @@
-//! This project's own adapter (`sse-conformance adapter`), exactly as
-//! `adapter-protocol.md` defines it: parse, `--count` and `--encode` modes.
+//! This project's own adapter (`sse-conformance adapter`), exactly as the adapter protocol
+//! (`conformance/PROTOCOL.md`) defines it: parse, `--count` and `--encode` modes.
 
 use std::io::{self, BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 use ssewire_encoder::{Comment, EncodeError, Event as EncoderEvent};
-use ssewire_parser::{Limits, Parser, Step};
-
-use crate::Output;
-
-/// Parses `chunks` as one stream with this project's parser and returns what it reports:
-/// the closure to hand to [`crate::Runner::run`] for `ssewire-parser` itself.
-///
-/// ```
-/// use ssewire_conformance::{parse_with_ssewire, Output};
-/// assert_eq!(parse_with_ssewire(&[b"data: a", b"\n\n"]), [Output::event("message", "a", "")]);
-/// ```
-pub fn parse_with_ssewire(chunks: &[&[u8]]) -> Vec<Output> {
-    let mut parser = Parser::with_limits(Limits::UNLIMITED);
-    let mut out = Vec::new();
-    for chunk in chunks {
-        parser.feed_each(chunk, |step| match step {
-            Ok(Step::Event(e)) => {
-                out.push(Output::event(e.event_type(), e.data(), e.last_event_id()))
-            }
-            Ok(Step::Retry(millis)) => out.push(Output::Retry(millis)),
-            Ok(Step::NeedInput) | Err(_) => {}
-        });
-    }
-    parser.finish();
-    out
-}
+use ssewire_parser::{Parser, Step};
 
 #[derive(Serialize)]
 struct EventLine<'a> {
@@ -47,7 +22,7 @@ struct EventLine<'a> {
 ///
 /// ```
 /// let mut out = Vec::new();
-/// ssewire_conformance::adapter::parse(b"retry: 7\ndata: x\n\n", Some(1), &mut out).unwrap();
+/// sse_conformance::adapter::parse(b"retry: 7\ndata: x\n\n", Some(1), &mut out).unwrap();
 /// assert_eq!(out, b"{\"retry\":7}\n{\"event\":\"message\",\"data\":\"x\",\"id\":\"\"}\n");
 /// ```
 pub fn parse(input: &[u8], chunk_size: Option<usize>, out: &mut impl Write) -> io::Result<()> {
@@ -92,7 +67,7 @@ pub fn parse(input: &[u8], chunk_size: Option<usize>, out: &mut impl Write) -> i
 ///
 /// ```
 /// let mut out = Vec::new();
-/// ssewire_conformance::adapter::count(b"data: ab\n\nretry: 1\n", None, &mut out).unwrap();
+/// sse_conformance::adapter::count(b"data: ab\n\nretry: 1\n", None, &mut out).unwrap();
 /// assert_eq!(out, b"{\"events\":1,\"retries\":1,\"data_bytes\":2}\n");
 /// ```
 pub fn count(input: &[u8], chunk_size: Option<usize>, out: &mut impl Write) -> io::Result<()> {
@@ -149,7 +124,7 @@ pub enum EncodeFailure {
 /// ```
 /// let items = "{\"data\":\"a\\nb\",\"id\":\"1\"}\n{\"comment\":\"hi\"}\n";
 /// let mut out = Vec::new();
-/// ssewire_conformance::adapter::encode(items.as_bytes(), &mut out).unwrap();
+/// sse_conformance::adapter::encode(items.as_bytes(), &mut out).unwrap();
 /// assert_eq!(out, b"id: 1\ndata: a\ndata: b\n\n: hi\n");
 /// ```
 pub fn encode(input: impl BufRead, out: &mut impl Write) -> Result<(), EncodeFailure> {

@@ -3,20 +3,33 @@
 
 use std::time::Duration;
 
-use ssewire_conformance::process::{self, AdapterRun, Verdict};
-use ssewire_conformance::Case;
+use sse_conformance::encode_checks::{encode_checks, run_encode};
+use sse_conformance::suite::{self, default_chunk_sizes, Settings};
+use ssewire_conformance::{Case, Output, Verdict};
 
 fn own_adapter() -> String {
     format!("'{}' adapter", env!("CARGO_BIN_EXE_sse-conformance"))
 }
 
-fn settings(command: &str, chunk_sizes: Vec<Option<usize>>) -> AdapterRun {
-    AdapterRun {
+/// An executable shell script in a fresh temporary folder, as an adapter command line.
+fn script(name: &str, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("sse-conformance-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!("'{}'", path.display())
+}
+
+fn settings(command: &str, chunk_sizes: Vec<Option<usize>>) -> Settings {
+    Settings {
         command: command.into(),
         chunk_sizes,
         timeout: Duration::from_secs(20),
         jobs: 2,
         expected_failures: Vec::new(),
+        max_consecutive_timeouts: 10,
     }
 }
 
@@ -24,27 +37,30 @@ fn settings(command: &str, chunk_sizes: Vec<Option<usize>>) -> AdapterRun {
 fn our_adapter_passes_every_case_at_chunk_sizes_1_2_3_7_64_and_whole() {
     let cases: Vec<&Case> = Case::all().iter().collect();
     let sizes = vec![None, Some(1), Some(2), Some(3), Some(7), Some(64)];
-    let report = process::run(&settings(&own_adapter(), sizes), &cases);
-    assert_eq!(report.failed(), 0, "{}", report.text);
-    assert!(report
-        .text
+    assert_eq!(sizes, default_chunk_sizes());
+    let run = suite::run(&settings(&own_adapter(), sizes), &cases);
+    assert_eq!(run.report.failed(), 0, "{}", run.report);
+    assert!(run.stopped_early.is_none());
+    assert!(run
+        .report
+        .to_string()
         .ends_with(&format!("{} passed, 0 failed\n", cases.len())));
 }
 
 #[test]
 fn our_encoder_passes_every_round_trip_and_refusal() {
     let cases: Vec<&Case> = Case::all().iter().collect();
-    let checks = process::encode_checks(&cases);
+    let checks = encode_checks(&cases);
     assert!(checks.iter().filter(|c| c.refuse_last).count() == 5);
-    let (text, failed) = process::run_encode(&settings(&own_adapter(), vec![None]), &checks);
+    let (text, failed) = run_encode(&settings(&own_adapter(), vec![None]), &checks);
     assert_eq!(failed, 0, "{text}");
 }
 
 fn verdict_of(command: &str, case: &str) -> Verdict {
     let mut run = settings(command, vec![None]);
     run.timeout = Duration::from_millis(500);
-    let report = process::run(&run, &[Case::find(case).unwrap()]);
-    report.outcomes[0].verdict.clone()
+    let run = suite::run(&run, &[Case::find(case).unwrap()]);
+    run.report.results[0].verdict.clone()
 }
 
 #[test]
@@ -52,19 +68,22 @@ fn broken_adapters_get_the_verdict_they_earn() {
     let case = "data/two-lines-joined-by-lf";
     // Echoing the stream back is not protocol output.
     assert!(
-        matches!(verdict_of("cat", case), Verdict::Crash(why) if why.starts_with("not a JSON line"))
+        matches!(verdict_of("cat", case), Verdict::Crash { message, .. } if message.starts_with("not a JSON line"))
     );
     // Reporting nothing loses the event.
     assert!(matches!(
         verdict_of("cat >/dev/null; echo '{\"comment\":\"x\"}'", case),
-        Verdict::Fail(_)
+        Verdict::Fail { .. }
     ));
     // Exiting non-zero, or hanging, is a crash or a timeout whatever was printed.
     let own = own_adapter();
     assert!(
-        matches!(verdict_of(&format!("{own}; exit 3"), case), Verdict::Crash(why) if why == "exit status 3")
+        matches!(verdict_of(&format!("{own}; exit 3"), case), Verdict::Crash { message, .. } if message == "exit status 3")
     );
-    assert!(matches!(verdict_of("sleep 30", case), Verdict::Timeout(_)));
+    assert!(matches!(
+        verdict_of("sleep 30", case),
+        Verdict::Timeout { .. }
+    ));
     // And the real adapter passes.
     assert_eq!(verdict_of(&own, case), Verdict::Pass);
 }
@@ -80,13 +99,17 @@ fn the_command_line_runner_exits_non_zero_on_failure_and_ends_with_the_counts() 
     assert!(good.status.success(), "{text}");
     assert!(text.trim_end().ends_with("25 passed, 0 failed"), "{text}");
 
+    let drops_retries = script(
+        "drops-retries",
+        &format!("{} \"$@\" | grep -v '\"retry\"'; true", own_adapter()),
+    );
     let bad = std::process::Command::new(exe)
         .args([
             "run",
             "--run",
             "retry/",
             "--adapter",
-            "cat > /dev/null; true",
+            &drops_retries,
             "--timeout",
             "5",
         ])
@@ -95,9 +118,11 @@ fn the_command_line_runner_exits_non_zero_on_failure_and_ends_with_the_counts() 
     let text = String::from_utf8_lossy(&bad.stdout);
     assert_eq!(bad.status.code(), Some(1), "{text}");
     assert!(text.contains("FAIL retry/zero-value"), "{text}");
-    // An adapter that reports nothing passes exactly the cases that expect nothing.
+    // An adapter that drops retry lines passes exactly the cases that expect none.
     let retry_cases = Case::all().iter().filter(|c| c.name.starts_with("retry/"));
-    let (silent, loud): (Vec<&Case>, Vec<&Case>) = retry_cases.partition(|c| c.expect.is_empty());
+    let has_retry = |c: &&Case| c.expect.iter().any(|o| matches!(o, Output::Retry(_)));
+    let (loud, silent): (Vec<&Case>, Vec<&Case>) = retry_cases.partition(has_retry);
+    assert!(!loud.is_empty() && !silent.is_empty());
     let last = format!("{} passed, {} failed", silent.len(), loud.len());
     assert!(text.trim_end().ends_with(&last), "{text}");
 }
@@ -106,7 +131,7 @@ fn the_command_line_runner_exits_non_zero_on_failure_and_ends_with_the_counts() 
 fn count_mode_totals_events_retries_and_data_bytes() {
     let mut out = Vec::new();
     let input = b"data: ab\n\ndata: \xC3\xA9\nretry: 5\n\ndata: cut";
-    ssewire_conformance::adapter::count(input, Some(3), &mut out).unwrap();
+    sse_conformance::adapter::count(input, Some(3), &mut out).unwrap();
     assert_eq!(out, b"{\"events\":2,\"retries\":1,\"data_bytes\":4}\n");
 }
 
@@ -134,5 +159,48 @@ fn encode_mode_writes_everything_before_a_refused_item_then_exits_2() {
     assert_eq!(
         String::from_utf8_lossy(&done.stderr).trim(),
         "refused: event id contains U+0000 NULL at byte 1"
+    );
+}
+
+#[test]
+fn an_adapter_that_does_not_start_is_one_clear_error_up_front() {
+    let exe = env!("CARGO_BIN_EXE_sse-conformance");
+    let out = std::process::Command::new(exe)
+        .args(["run", "--adapter", "./no-such-adapter-here"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the adapter does not answer a one-event stream"),
+        "{stderr}"
+    );
+    assert!(stderr.lines().count() < 5, "{stderr}");
+    assert!(out.stdout.is_empty(), "no case ran");
+}
+
+#[test]
+fn a_hanging_adapter_stops_the_run_after_the_allowed_timeouts_in_a_row() {
+    // Answers the probe (`data: probe`), then hangs on every case.
+    let hangs = script(
+        "hangs",
+        &format!(
+            "input=$(cat); case \"$input\" in 'data: probe'*) printf '%s\\n\\n' \"$input\" | {};; *) sleep 30;; esac",
+            own_adapter()
+        ),
+    );
+    let mut run = settings(&hangs, vec![None]);
+    run.timeout = Duration::from_millis(300);
+    run.max_consecutive_timeouts = 3;
+    run.jobs = 1;
+    suite::probe(&run).unwrap();
+    let cases: Vec<&Case> = Case::all().iter().take(20).collect();
+    let done = suite::run(&run, &cases);
+    let why = done.stopped_early.expect("stopped early");
+    assert!(why.contains("3 timeouts in a row"), "{why}");
+    assert_eq!(
+        done.report.results.len(),
+        3,
+        "three cases timed out, the rest never ran"
     );
 }

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use super::{Reply, Seen, Stop};
+use ssewire_conformance::Output;
 
-/// One recorded event, as a client reports it.
-pub type Got = (String, String, String);
+use super::judge::Seen;
+use super::plan::Stop;
+use super::reply::Reply;
 
 /// A scenario: its replies, its stop rule, and the checks on the client's report.
 pub struct Scenario {
@@ -32,13 +33,13 @@ pub struct Outcome<'a> {
     /// Every request the server saw for this scenario.
     pub requests: &'a [Seen],
     /// The client's events.
-    pub events: &'a [Got],
+    pub events: &'a [Output],
     /// The client's `readyState` at each error.
     pub errors: &'a [String],
 }
 
-fn ev(data: &str, id: &str) -> Got {
-    ("message".into(), data.into(), id.into())
+fn ev(data: &str, id: &str) -> Output {
+    Output::event("message", data, id)
 }
 
 fn stream(body: &str) -> Reply {
@@ -49,11 +50,12 @@ fn held(body: &str) -> Reply {
     Reply::stream(body.as_bytes()).held()
 }
 
-fn events_are(outcome: &Outcome<'_>, expected: &[Got], problems: &mut Vec<String>) {
+fn events_are(outcome: &Outcome<'_>, expected: &[Output], problems: &mut Vec<String>) {
     if outcome.events != expected {
         problems.push(format!(
-            "events {:?}, expected {expected:?}",
-            outcome.events
+            "events {}, expected {}",
+            super::judge::show_events(outcome.events),
+            super::judge::show_events(expected)
         ));
     }
 }
@@ -107,7 +109,7 @@ fn two_connections(
     description: &str,
     first: Reply,
     second: &'static str,
-    expected: Vec<Got>,
+    expected: Vec<Output>,
     extra: impl Fn(&Outcome<'_>, &mut Vec<String>) + Send + Sync + 'static,
 ) -> Scenario {
     let stop_events = expected.len();

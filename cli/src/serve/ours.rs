@@ -5,20 +5,18 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use ssewire_http::{EventSource, SourceEvent};
 
-use super::{ClientReport, PlanEntry, ReportedEvent, Server};
+use ssewire_conformance::Output;
+
+use super::plan::{ClientReport, PlanEntry};
+use super::Server;
 
 /// Runs every plan entry of `server` with our `EventSource` over TCP, `parallel` at a time, and
 /// submits each report. Returns when all are in.
 pub async fn run_ours(server: &Server, parallel: usize) {
     let base = server.url();
     let plan = server.plan().clone();
-    let entries = plan
-        .cases
-        .iter()
-        .map(|e| (e, true))
-        .chain(plan.scenarios.iter().map(|e| (e, false)));
-    let reports: Vec<ClientReport> = futures_util::stream::iter(entries)
-        .map(|(entry, is_case)| run_one(&base, entry, is_case))
+    let reports: Vec<ClientReport> = futures_util::stream::iter(plan.entries())
+        .map(|entry| run_one(&base, entry))
         .buffer_unordered(parallel.max(1))
         .collect()
         .await;
@@ -27,26 +25,25 @@ pub async fn run_ours(server: &Server, parallel: usize) {
     }
 }
 
-async fn run_one(base: &str, entry: &PlanEntry, is_case: bool) -> ClientReport {
+async fn run_one(base: &str, entry: PlanEntry<'_>) -> ClientReport {
     let mut report = ClientReport {
-        id: entry.id.clone(),
+        id: entry.id().to_owned(),
         ..ClientReport::default()
     };
-    let (stop_events, limit) = match entry.stop {
-        Some(stop) if !is_case => (stop.events, Duration::from_millis(stop.ms)),
-        _ => (usize::MAX, Duration::from_secs(20)),
+    let is_case = matches!(entry, PlanEntry::Case(_));
+    let (stop_events, limit) = match entry {
+        PlanEntry::Scenario(s) => (s.stop.events, Duration::from_millis(s.stop.ms)),
+        PlanEntry::Case(_) => (usize::MAX, Duration::from_secs(20)),
     };
-    let mut source = EventSource::new(format!("{base}{}", entry.url));
+    let mut source = EventSource::new(format!("{base}{}", entry.url()));
     let run = async {
         while let Some(item) = source.next().await {
             match item {
                 Ok(SourceEvent::Open | SourceEvent::Skipped(_)) => {}
                 Ok(SourceEvent::Message(event)) => {
-                    report.events.push(ReportedEvent {
-                        event: event.event_type().into(),
-                        data: event.data().into(),
-                        id: event.last_event_id().into(),
-                    });
+                    let (kind, data) = (event.event_type(), event.data());
+                    let output = Output::event(kind, data, event.last_event_id());
+                    report.events.push(output);
                     if report.events.len() >= stop_events {
                         break;
                     }

@@ -1,0 +1,63 @@
+//! `sse-conformance adapter`: this project's parser or encoder behind the adapter protocol.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::num::NonZeroUsize;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::adapter::{self, EncodeFailure};
+
+/// Options of `adapter`.
+#[derive(Debug, Args)]
+pub struct AdapterArgs {
+    /// Feed the parser in pieces of this many bytes (default: the whole input at once).
+    #[arg(long, value_name = "N")]
+    chunk_size: Option<NonZeroUsize>,
+    /// Print only the totals line `{"events":E,"retries":R,"data_bytes":B}`.
+    #[arg(long, conflicts_with = "encode")]
+    count: bool,
+    /// Encode: JSON items on stdin, text/event-stream on stdout; an item the format cannot
+    /// carry exits with status 2.
+    #[arg(long)]
+    encode: bool,
+}
+
+pub(super) fn execute(args: AdapterArgs) -> Result<ExitCode, String> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.encode {
+        let stdin = io::stdin();
+        return Ok(match adapter::encode(stdin.lock(), &mut out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(EncodeFailure::Refused(why)) => {
+                let _ = out.flush();
+                eprintln!("refused: {why}");
+                ExitCode::from(2)
+            }
+            Err(EncodeFailure::BadItem(why)) => {
+                let _ = out.flush();
+                eprintln!("bad item: {why}");
+                ExitCode::from(1)
+            }
+            Err(EncodeFailure::Io(e)) => {
+                eprintln!("i/o error: {e}");
+                ExitCode::from(1)
+            }
+        });
+    }
+    let mut input = Vec::new();
+    io::stdin()
+        .read_to_end(&mut input)
+        .map_err(|e| format!("reading stdin: {e}"))?;
+    let chunk_size = args.chunk_size.map(NonZeroUsize::get);
+    let written = if args.count {
+        adapter::count(&input, chunk_size, &mut out)
+    } else {
+        adapter::parse(&input, chunk_size, &mut out)
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("writing stdout: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,138 @@
+//! `sse-conformance serve`: the client-conformance server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::serve::{run_ours, Segmentation, ServeOptions, Server};
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8090)]
+    port: u16,
+    /// Run this project's client (ssewire-http's EventSource) against the server in process,
+    /// then exit: status 1 if any entry failed.
+    #[arg(long, conflicts_with = "exit_when_done")]
+    run_ours: bool,
+    /// Wait for a client's `POST /done` (or the timeout), then exit: status 0 if it came.
+    #[arg(long)]
+    exit_when_done: bool,
+    /// With --exit-when-done: how long to wait for the client, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    timeout: u64,
+    /// Serve only the cases whose name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    cases: Option<String>,
+    /// Serve only the scenarios whose id contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    scenarios: Option<String>,
+    /// How each case's bytes are cut into writes, comma-separated.
+    #[arg(long, value_name = "LIST", default_value = "whole,tiny,crlf,utf8", value_parser = parse_segmentations)]
+    segmentations: Segmentations,
+    /// The client's name in the Markdown report (default: `ssewire-http` with --run-ours,
+    /// else `client`).
+    #[arg(long, value_name = "NAME")]
+    client: Option<String>,
+    /// Write the report as Markdown to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// A list of segmentations (a newtype, so clap takes the whole list as one value).
+#[derive(Clone, Debug)]
+struct Segmentations(Vec<Segmentation>);
+
+fn parse_segmentations(value: &str) -> Result<Segmentations, String> {
+    let list = value
+        .split(',')
+        .map(|name| {
+            Segmentation::from_name(name.trim()).ok_or(format!(
+                "unknown segmentation {name:?} (whole, tiny, crlf or utf8)"
+            ))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Segmentations(list))
+}
+
+pub(super) fn execute(args: ServeArgs) -> Result<ExitCode, String> {
+    let options = ServeOptions {
+        filter: args.cases,
+        segmentations: args.segmentations.0,
+        scenario_filter: args.scenarios,
+    };
+    let timeout = Duration::from_secs(args.timeout);
+    let port = args.port;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let server = Server::start(port, options)
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let plan = server.plan();
+        eprintln!(
+            "serving {} case runs and {} scenarios on {}/ (open it in a browser to run them)",
+            plan.cases.len(),
+            plan.scenarios.len(),
+            server.url()
+        );
+        let client = args.client.unwrap_or_else(|| {
+            let name = if args.run_ours {
+                "ssewire-http"
+            } else {
+                "client"
+            };
+            name.into()
+        });
+        let completed = if args.run_ours {
+            run_ours(&server, 16).await;
+            true
+        } else if args.exit_when_done {
+            server.wait_done(timeout).await
+        } else {
+            shutdown_signal().await;
+            true
+        };
+        let results = server.results();
+        server.shutdown().await;
+        println!("{results}");
+        if let Some(path) = &args.markdown {
+            std::fs::write(path, results.to_markdown(&client))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        if let Some(path) = &args.json {
+            let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+            std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        if !completed {
+            eprintln!("sse-conformance: no client said it was done within {timeout:?}");
+            return Ok(ExitCode::from(2));
+        }
+        Ok(if args.run_ours && results.failed() > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
+
+/// SIGINT or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

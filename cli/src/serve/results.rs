@@ -1,0 +1,168 @@
+//! The verdicts as plain data, and their two renderings: text (`Display`) and Markdown.
+//! (JSON is the data itself, through serde.)
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A request as the report shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeenSummary {
+    /// Milliseconds after the scenario's first request.
+    pub after_ms: u64,
+    /// The path requested.
+    pub path: String,
+    /// The `Last-Event-ID` sent, if any.
+    pub last_event_id: Option<String>,
+}
+
+/// The verdict on one plan entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct EntryResult {
+    /// The entry's id.
+    pub id: String,
+    /// A scenario (else a corpus case).
+    pub scenario: bool,
+    /// Where it comes from.
+    pub source: String,
+    /// What it checks (scenarios).
+    pub description: Option<String>,
+    /// What went wrong; empty when it passed.
+    pub problems: Vec<String>,
+    /// The requests the server saw (scenarios).
+    pub requests: Vec<SeenSummary>,
+}
+
+impl EntryResult {
+    /// No problems.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Verdicts on a whole plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Results {
+    /// Cases first, then scenarios.
+    pub entries: Vec<EntryResult>,
+}
+
+impl Results {
+    /// Entries with problems.
+    pub fn failed(&self) -> usize {
+        self.entries.iter().filter(|e| !e.passed()).count()
+    }
+
+    /// Entries without problems.
+    pub fn passed(&self) -> usize {
+        self.entries.iter().filter(|e| e.passed()).count()
+    }
+
+    fn case_totals(&self) -> Vec<(String, usize, usize)> {
+        let mut totals: Vec<(String, usize, usize)> = Vec::new();
+        for entry in self.entries.iter().filter(|e| !e.scenario) {
+            let segmentation = entry.id.split('/').next().unwrap_or("").to_owned();
+            match totals.iter_mut().find(|(s, _, _)| *s == segmentation) {
+                Some(row) => {
+                    row.1 += usize::from(entry.passed());
+                    row.2 += 1;
+                }
+                None => totals.push((segmentation, usize::from(entry.passed()), 1)),
+            }
+        }
+        totals
+    }
+
+    /// The report as Markdown: scenarios with their requests, then case totals and failures.
+    pub fn to_markdown(&self, client: &str) -> String {
+        let mut out = String::new();
+        let scenarios: Vec<&EntryResult> = self.entries.iter().filter(|e| e.scenario).collect();
+        let passed = scenarios.iter().filter(|e| e.passed()).count();
+        out.push_str(&format!(
+            "### Scenarios: {client} passes {passed} of {}\n\n",
+            scenarios.len()
+        ));
+        out.push_str("| scenario | verdict | requests seen (ms after the first: path, Last-Event-ID) | source |\n|---|---|---|---|\n");
+        for entry in &scenarios {
+            let verdict = if entry.passed() {
+                "pass".to_owned()
+            } else {
+                format!(
+                    "**fail**: {}",
+                    entry.problems.join("; ").replace('|', "\\|")
+                )
+            };
+            let requests: Vec<String> = entry
+                .requests
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}: `{}` {:?}",
+                        r.after_ms,
+                        r.path,
+                        r.last_event_id.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                entry.id,
+                verdict,
+                requests.join("<br>").replace('|', "\\|"),
+                entry.source
+            ));
+        }
+        out.push_str(&format!(
+            "\n### Corpus over HTTP: {client}\n\n| segmentation | passed |\n|---|---:|\n"
+        ));
+        for (segmentation, ok, total) in self.case_totals() {
+            out.push_str(&format!("| {segmentation} | {ok} / {total} |\n"));
+        }
+        let failures: Vec<&EntryResult> = self
+            .entries
+            .iter()
+            .filter(|e| !e.scenario && !e.passed())
+            .collect();
+        if !failures.is_empty() {
+            out.push_str("\n| failing case | problem |\n|---|---|\n");
+            for entry in failures {
+                out.push_str(&format!(
+                    "| `{}` | {} |\n",
+                    entry.id,
+                    entry
+                        .problems
+                        .join("; ")
+                        .replace('|', "\\|")
+                        .replace('\n', " ")
+                ));
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Results {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "scenarios:")?;
+        for entry in self.entries.iter().filter(|e| e.scenario) {
+            let verdict = if entry.passed() { "PASS" } else { "FAIL" };
+            writeln!(
+                f,
+                "  {verdict} {}: {}",
+                entry.id,
+                entry.description.as_deref().unwrap_or("")
+            )?;
+            for problem in &entry.problems {
+                writeln!(f, "       {problem}")?;
+            }
+        }
+        writeln!(f, "corpus over HTTP:")?;
+        for (segmentation, ok, total) in self.case_totals() {
+            writeln!(f, "  {segmentation:<6} {ok}/{total}")?;
+        }
+        for entry in self.entries.iter().filter(|e| !e.scenario && !e.passed()) {
+            writeln!(f, "  FAIL {}: {}", entry.id, entry.problems.join("; "))?;
+        }
+        write!(f, "{} passed, {} failed", self.passed(), self.failed())
+    }
+}
