@@ -1,6 +1,7 @@
 //! This project's own adapter (`sse-conformance adapter`), exactly as the adapter protocol
 //! (`conformance/PROTOCOL.md`) defines it: parse, `--count` and `--encode` modes.
 
+use std::fmt;
 use std::io::{self, BufRead, Write};
 
 use serde::{Deserialize, Serialize};
@@ -103,13 +104,50 @@ struct EncodeItem {
 
 /// Why encode mode stopped.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum EncodeFailure {
     /// An item the format cannot carry (exit status 2).
     Refused(EncodeError),
-    /// A line that is not an item (exit status 1).
-    BadItem(String),
+    /// A line that is not a JSON item of the protocol's shape (exit status 1).
+    NotAnItem {
+        /// The line number, from 1.
+        line: usize,
+        /// What the JSON reader said.
+        source: serde_json::Error,
+    },
+    /// A `comment` item with other keys (exit status 1).
+    CommentWithOtherKeys {
+        /// The line number, from 1.
+        line: usize,
+    },
     /// Reading or writing failed (exit status 1).
     Io(io::Error),
+}
+
+impl fmt::Display for EncodeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeFailure::Refused(e) => write!(f, "refused: {e}"),
+            EncodeFailure::NotAnItem { line, source } => {
+                write!(f, "bad item: line {line}: {source}")
+            }
+            EncodeFailure::CommentWithOtherKeys { line } => {
+                write!(f, "bad item: line {line}: a comment item has no other keys")
+            }
+            EncodeFailure::Io(e) => write!(f, "i/o error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EncodeFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EncodeFailure::Refused(e) => Some(e),
+            EncodeFailure::NotAnItem { source, .. } => Some(source),
+            EncodeFailure::CommentWithOtherKeys { .. } => None,
+            EncodeFailure::Io(e) => Some(e),
+        }
+    }
 }
 
 /// Encode mode: JSON items in, `text/event-stream` out, stopping at the first item the
@@ -134,8 +172,11 @@ pub fn encode(input: impl BufRead, out: &mut impl Write) -> Result<(), EncodeFai
         if line.trim().is_empty() {
             continue;
         }
-        let item: EncodeItem = serde_json::from_str(&line)
-            .map_err(|e| EncodeFailure::BadItem(format!("line {}: {e}", n + 1)))?;
+        let item: EncodeItem =
+            serde_json::from_str(&line).map_err(|source| EncodeFailure::NotAnItem {
+                line: n + 1,
+                source,
+            })?;
         bytes.clear();
         if let Some(text) = &item.comment {
             if item.event.is_some()
@@ -143,10 +184,7 @@ pub fn encode(input: impl BufRead, out: &mut impl Write) -> Result<(), EncodeFai
                 || item.id.is_some()
                 || item.retry.is_some()
             {
-                return Err(EncodeFailure::BadItem(format!(
-                    "line {}: a comment item has no other keys",
-                    n + 1
-                )));
+                return Err(EncodeFailure::CommentWithOtherKeys { line: n + 1 });
             }
             Comment::new(text).encode(&mut bytes);
         } else {

@@ -47,7 +47,7 @@ fn every_usage_error_message() {
     ] {
         let mut out = Vec::new();
         let err = sse_conformance::adapter::encode(items.as_bytes(), &mut out).unwrap_err();
-        let _ = writeln!(text, "adapter --encode {items}: {err:?}");
+        let _ = writeln!(text, "adapter --encode {items}: {err}");
     }
     insta::assert_snapshot!("usage-errors", text);
 }

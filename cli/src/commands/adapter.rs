@@ -30,19 +30,14 @@ pub(super) fn execute(args: AdapterArgs) -> Result<ExitCode, String> {
         let stdin = io::stdin();
         return Ok(match adapter::encode(stdin.lock(), &mut out) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(EncodeFailure::Refused(why)) => {
+            Err(failure) => {
                 let _ = out.flush();
-                eprintln!("refused: {why}");
-                ExitCode::from(2)
-            }
-            Err(EncodeFailure::BadItem(why)) => {
-                let _ = out.flush();
-                eprintln!("bad item: {why}");
-                ExitCode::from(1)
-            }
-            Err(EncodeFailure::Io(e)) => {
-                eprintln!("i/o error: {e}");
-                ExitCode::from(1)
+                eprintln!("{failure}");
+                // Refusal is the protocol's answer to a value the format cannot carry.
+                match failure {
+                    EncodeFailure::Refused(_) => ExitCode::from(2),
+                    _ => ExitCode::from(1),
+                }
             }
         });
     }
