@@ -57,6 +57,8 @@ async fn run_one(base: &str, entry: &PlanEntry, is_case: bool) -> ClientReport {
                         break;
                     }
                 }
+                // `SourceEvent` is `#[non_exhaustive]`: a later kind of item is not an event.
+                Ok(_) => {}
                 Err(_) => {
                     report.errors.push("closed".into());
                     break;

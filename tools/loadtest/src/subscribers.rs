@@ -143,7 +143,7 @@ async fn run(shared: Arc<Shared>, index: usize, progress: Arc<Progress>, mut sou
         match source.next().await {
             Some(Ok(SourceEvent::Open)) => break,
             Some(Ok(SourceEvent::Reconnecting { cause, .. })) => {
-                let cause = cause.to_string();
+                let cause = chain(&cause);
                 if is_fd_exhaustion(&cause) {
                     shared.fd_exhausted.fetch_add(1, Ordering::SeqCst);
                 }
@@ -167,6 +167,7 @@ async fn run(shared: Arc<Shared>, index: usize, progress: Arc<Progress>, mut sou
             Ok(SourceEvent::Open) => continue,
             Ok(SourceEvent::Reconnecting { cause, .. }) => {
                 shared.disconnects.fetch_add(1, Ordering::SeqCst);
+                let cause = chain(&cause);
                 shared.note(format!("subscriber {index}: disconnected: {cause}"));
                 continue;
             }
@@ -177,6 +178,7 @@ async fn run(shared: Arc<Shared>, index: usize, progress: Arc<Progress>, mut sou
             }
             Err(failure) => {
                 shared.order_errors.fetch_add(1, Ordering::SeqCst);
+                let failure = chain(&failure);
                 shared.note(format!("subscriber {index}: failed for good: {failure}"));
                 return;
             }
@@ -208,5 +210,30 @@ async fn run(shared: Arc<Shared>, index: usize, progress: Arc<Progress>, mut sou
                 *shared.finished_at.lock().unwrap() = Some(Instant::now());
             }
         }
+    }
+}
+
+/// `error` and its sources, joined by `: `: the client's errors leave their causes to
+/// `source()`, and the EMFILE check reads the socket's message.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        next = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_chain_holds_the_socket_error_that_tells_emfile() {
+        let emfile = std::io::Error::from_raw_os_error(24);
+        let cause = ssewire_http::Disconnect::Network(ssewire_http::Cause::new(emfile));
+        let text = super::chain(&cause);
+        assert!(text.starts_with("network error: "), "{text}");
+        assert!(crate::system::is_fd_exhaustion(&text), "{text}");
     }
 }
