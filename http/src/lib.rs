@@ -15,17 +15,16 @@
 //!
 //! # Features
 //!
-//! Each part is a cargo feature, all on by default; each brings in only its own dependencies
-//! (the links below need the features on, as on docs.rs).
-//! With none, the crate is [`Event`], [`EventStream`] and [`StreamError`], on `bytes` and
-//! `http-body` alone.
+//! Each part is a cargo feature, all on by default, and each brings in only its own
+//! dependencies. With none, the crate is [`Event`], [`EventStream`] and [`StreamError`], on
+//! `bytes` and `http-body` alone. (The links below need the features on, as on docs.rs.)
 //!
 //! | feature | what it adds | what it brings in |
 //! |---|---|---|
 //! | `codec` | [`SseDecoder`], [`DecodeError`] | `tokio-util` (codec) |
-//! | `client` | [`EventSource`], [`EventSourceBuilder`], [`SourceEvent`], [`ReadyState`], [`Backoff`], [`CloseHandle`], [`Disconnect`], [`Failure`], [`UrlError`], [`RedirectError`], [`Cause`] | `hyper` (http1 client), `hyper-util`, `tokio` (net, time) |
+//! | `client` | [`EventSource`], [`EventSourceBuilder`], [`SourceEvent`], [`ReadyState`], [`Backoff`], [`CloseHandle`], [`Disconnect`], [`Failure`], [`UrlError`], [`RedirectError`], [`Cause`], [`DEFAULT_RECONNECTION_TIME`], [`MAX_REDIRECTS`] | `hyper` (http1 client), `hyper-util`, `http`, `tokio` (net, time, sync, rt), `tokio-util`, `futures-util`, `fastrand` |
 //! | `server` | [`SseFrame`], [`SseBody`], [`DEFAULT_KEEP_ALIVE`] | `ssewire-encoder`, `http`, `tokio` (time) |
-//! | `hub` (implies `server`) | [`Hub`], [`HubConfig`], [`Subscription`], [`Resume`], [`HubClosed`], [`serve_hub`] | `tokio` (net, sync), `tokio-stream`, `httparse` |
+//! | `hub` (implies `server`) | [`Hub`], [`HubConfig`], [`Subscription`], [`Resume`], [`HubClosed`], [`EVENTS_LOST`], [`serve_hub`] | `tokio` (net, io-util, sync, rt), `tokio-stream`, `tokio-util` (rt), `futures-util`, `httparse` |
 //!
 //! # Which `Event`
 //!
