@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Bounded load test of the broadcast hub (tools/loadtest, `ssewire-loadtest hub`): N concurrent EventSource
-# subscribers on loopback against serve_hub in a child process; memory per idle subscriber,
-# events/s delivered, and Last-Event-ID resumption after half the clients drop. See docs/load.md.
+# Bounded load test of the broadcast hub (tools/loadtest: `ssewire-loadtest hub`): N concurrent
+# EventSource subscribers on loopback against serve_hub in a child process; memory per idle
+# subscriber, events/s delivered, and Last-Event-ID resumption after half the clients drop.
+# See docs/load.md.
 #
 #   bash scripts/load.sh                                   10 000 subscribers (under 2 minutes)
 #   bash scripts/load.sh --subscribers 200 --events 20     quick smoke run
