@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Bounded load test of the broadcast hub (http/examples/hub_load.rs): N concurrent EventSource
-# subscribers on loopback against serve_hub in a child process; memory per idle subscriber,
-# events/s delivered, and Last-Event-ID resumption after half the clients drop. See docs/load.md.
+# Bounded load test of the broadcast hub (tools/loadtest: `ssewire-loadtest hub`): N concurrent
+# EventSource subscribers on loopback against serve_hub in a child process; memory per idle
+# subscriber, events/s delivered, and Last-Event-ID resumption after half the clients drop.
+# See docs/load.md.
 #
 #   bash scripts/load.sh                                   10 000 subscribers (under 2 minutes)
 #   bash scripts/load.sh --subscribers 200 --events 20     quick smoke run
-#   bash scripts/load.sh --variant hyper --touch-heap      other options: see the example's //!
+#   bash scripts/load.sh --variant hyper --touch-heap      other options: ssewire-loadtest hub --help
 #
 # Writes docs/load-results.md. Exit status: 0 pass, 1 a check failed, 2 error or timeout.
 set -euo pipefail
@@ -24,5 +25,5 @@ if [ "$soft" != unlimited ] && [ "$soft" -lt 65536 ]; then
   echo "load: open-files limit $soft (hard $hard): room for about $((soft - 64)) subscribers" >&2
 fi
 
-exec cargo run --release -p ssewire-http --example hub_load -- \
+exec cargo run --release -p ssewire-loadtest -- hub \
   --markdown docs/load-results.md "$@"

@@ -1,9 +1,10 @@
-//! A complete SSE server: `/events` streams a clock to every subscriber, resumes with
-//! `Last-Event-ID`, and `POST /say` broadcasts its body; Ctrl-C drains and stops.
+//! A hub in your own hyper router: `GET /events` streams a clock to every subscriber
+//! (`Hub::respond` resumes after `Last-Event-ID`), `POST /say` broadcasts its body, and
+//! Ctrl-C drains and stops. Without a router, `serve_hub` does all of this in one call.
 //!
 //! ```text
 //! cargo run -p ssewire-http --example hub_server            # listens on 127.0.0.1:8080
-//! curl -N http://127.0.0.1:8080/events
+//! curl -N http://127.0.0.1:8080/events                      # or: --example event_source
 //! curl -d 'hello' http://127.0.0.1:8080/say
 //! ```
 

@@ -16,56 +16,59 @@ use tokio::time::{Instant, Sleep};
 /// One encoded piece of an event stream: an event block, a comment or a `retry` line. Encode
 /// once, then clone it to any number of connections: clones share the bytes.
 ///
+/// An [`SseBody`] sends each as one [`http_body::Frame`] of data; the `Sse` prefix keeps the
+/// two apart in code that imports both.
+///
 /// ```
 /// let event = ssewire_encoder::Event::new("hi").id("1")?;
-/// let frame = ssewire_http::Frame::event(&event);
+/// let frame = ssewire_http::SseFrame::event(&event);
 /// assert_eq!(frame.as_bytes(), &b"id: 1\ndata: hi\n\n"[..]);
 /// # Ok::<(), ssewire_encoder::EncodeError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Frame(Bytes);
+pub struct SseFrame(Bytes);
 
-impl Frame {
+impl SseFrame {
     /// An event block. [`ssewire_encoder::Event`] refuses what cannot be encoded when it is
     /// built, so this cannot fail.
     ///
     /// ```
-    /// let frame = ssewire_http::Frame::event(&ssewire_encoder::Event::new("a\nb"));
+    /// let frame = ssewire_http::SseFrame::event(&ssewire_encoder::Event::new("a\nb"));
     /// assert_eq!(frame.as_bytes(), &b"data: a\ndata: b\n\n"[..]);
     /// ```
-    pub fn event(event: &ssewire_encoder::Event<'_>) -> Frame {
+    pub fn event(event: &ssewire_encoder::Event<'_>) -> SseFrame {
         let mut out = BytesMut::new();
         event.encode_to_buf(&mut out);
-        Frame(out.freeze())
+        SseFrame(out.freeze())
     }
 
     /// A comment, which clients ignore.
     ///
     /// ```
-    /// assert_eq!(ssewire_http::Frame::comment("hello").as_bytes(), &b": hello\n"[..]);
+    /// assert_eq!(ssewire_http::SseFrame::comment("hello").as_bytes(), &b": hello\n"[..]);
     /// ```
-    pub fn comment(text: &str) -> Frame {
+    pub fn comment(text: &str) -> SseFrame {
         let mut out = BytesMut::new();
         ssewire_encoder::Comment::new(text).encode_to_buf(&mut out);
-        Frame(out.freeze())
+        SseFrame(out.freeze())
     }
 
     /// A block that only sets the client's reconnection time.
     ///
     /// ```
     /// use std::time::Duration;
-    /// let frame = ssewire_http::Frame::retry(Duration::from_millis(1500));
+    /// let frame = ssewire_http::SseFrame::retry(Duration::from_millis(1500));
     /// assert_eq!(frame.as_bytes(), &b"retry: 1500\n\n"[..]);
     /// ```
-    pub fn retry(after: Duration) -> Frame {
+    pub fn retry(after: Duration) -> SseFrame {
         let millis = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
-        Frame::event(&ssewire_encoder::Event::without_data().retry(millis))
+        SseFrame::event(&ssewire_encoder::Event::without_data().retry(millis))
     }
 
     /// The encoded bytes.
     ///
     /// ```
-    /// assert!(ssewire_http::Frame::comment("").as_bytes().starts_with(b":"));
+    /// assert!(ssewire_http::SseFrame::comment("").as_bytes().starts_with(b":"));
     /// ```
     pub fn as_bytes(&self) -> &Bytes {
         &self.0
@@ -74,7 +77,7 @@ impl Frame {
     /// The encoded bytes, owned.
     ///
     /// ```
-    /// let bytes = ssewire_http::Frame::comment("").into_bytes();
+    /// let bytes = ssewire_http::SseFrame::comment("").into_bytes();
     /// assert_eq!(&bytes[..], b":\n");
     /// ```
     pub fn into_bytes(self) -> Bytes {
@@ -87,14 +90,14 @@ impl Frame {
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pin_project_lite::pin_project! {
-    /// A streaming [`http_body::Body`] from a `Stream` of [`Frame`]s. When no frame has gone out
+    /// A streaming [`http_body::Body`] from a `Stream` of [`SseFrame`]s. When no frame has gone out
     /// for the keep-alive interval it sends a comment, so that intermediaries and the client's
     /// idle timeout see a live connection. The body ends when the stream does.
     ///
     /// ```
     /// use http_body_util::BodyExt;
     /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-    /// let frames = futures_util::stream::iter([ssewire_http::Frame::comment("hi")]);
+    /// let frames = futures_util::stream::iter([ssewire_http::SseFrame::comment("hi")]);
     /// let body = ssewire_http::SseBody::new(frames).collect().await.unwrap().to_bytes();
     /// assert_eq!(&body[..], b": hi\n");
     /// # });
@@ -121,7 +124,7 @@ impl<S> SseBody<S> {
     /// silence. Needs a tokio runtime with time enabled when polled.
     ///
     /// ```
-    /// let frames = futures_util::stream::empty::<ssewire_http::Frame>();
+    /// let frames = futures_util::stream::empty::<ssewire_http::SseFrame>();
     /// let _ = ssewire_http::SseBody::new(frames);
     /// ```
     pub fn new(frames: S) -> Self {
@@ -137,7 +140,7 @@ impl<S> SseBody<S> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let frames = futures_util::stream::empty::<ssewire_http::Frame>();
+    /// let frames = futures_util::stream::empty::<ssewire_http::SseFrame>();
     /// let _ = ssewire_http::SseBody::new(frames).keep_alive(Some(Duration::from_secs(5)));
     /// ```
     #[must_use]
@@ -153,13 +156,13 @@ impl<S> SseBody<S> {
     /// Sets the keep-alive comment's text (default: empty, the 2 bytes `:` LF).
     ///
     /// ```
-    /// let frames = futures_util::stream::empty::<ssewire_http::Frame>();
+    /// let frames = futures_util::stream::empty::<ssewire_http::SseFrame>();
     /// let _ = ssewire_http::SseBody::new(frames).keep_alive_comment("ping");
     /// ```
     #[must_use]
     pub fn keep_alive_comment(mut self, text: &str) -> Self {
         if let Some(keep_alive) = &mut self.keep_alive {
-            keep_alive.comment = Frame::comment(text).into_bytes();
+            keep_alive.comment = SseFrame::comment(text).into_bytes();
         }
         self
     }
@@ -169,7 +172,7 @@ impl<S> SseBody<S> {
     /// stream back) and `X-Accel-Buffering: no` (nginx must not buffer it).
     ///
     /// ```
-    /// let frames = futures_util::stream::empty::<ssewire_http::Frame>();
+    /// let frames = futures_util::stream::empty::<ssewire_http::SseFrame>();
     /// let response = ssewire_http::SseBody::new(frames).into_response();
     /// assert_eq!(response.headers()["content-type"], "text/event-stream");
     /// ```
@@ -183,7 +186,7 @@ impl<S> SseBody<S> {
     }
 }
 
-impl<S: Stream<Item = Frame>> Body for SseBody<S> {
+impl<S: Stream<Item = SseFrame>> Body for SseBody<S> {
     type Data = Bytes;
     type Error = Infallible;
 
@@ -244,7 +247,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn silence_gets_a_keep_alive_comment_and_frames_reset_the_timer() {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Frame>(4);
+        let (tx, rx) = tokio::sync::mpsc::channel::<SseFrame>(4);
         let frames = tokio_stream::wrappers::ReceiverStream::new(rx);
         let mut body = SseBody::new(frames)
             .keep_alive(Some(Duration::from_secs(10)))
@@ -254,7 +257,7 @@ mod tests {
         assert_eq!(&first[..], b": ka\n");
         assert_eq!(start.elapsed(), Duration::from_secs(10));
         tokio::time::sleep(Duration::from_secs(5)).await;
-        tx.send(Frame::comment("x")).await.unwrap();
+        tx.send(SseFrame::comment("x")).await.unwrap();
         let second = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(&second[..], b": x\n");
         let sent_at = Instant::now();

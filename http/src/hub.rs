@@ -23,7 +23,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::body::{Frame, SseBody};
+use crate::body::{SseBody, SseFrame};
 
 /// The event type of the frame that tells a resuming client that events were lost.
 pub const EVENTS_LOST: &str = "events-lost";
@@ -136,13 +136,14 @@ struct Shared {
 struct State {
     /// The ID of the latest event published (0: none yet).
     last_id: u64,
-    replay: VecDeque<(u64, Frame)>,
+    replay: VecDeque<(u64, SseFrame)>,
     /// `None` once closed: dropping it ends every subscription after its queue drains.
-    sender: Option<broadcast::Sender<Frame>>,
+    sender: Option<broadcast::Sender<SseFrame>>,
 }
 
 /// Where a new subscription starts, against what its client asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Resume {
     /// No `Last-Event-ID`: live events only.
     Fresh,
@@ -208,7 +209,7 @@ impl Hub {
         let id = state.last_id + 1;
         let digits = id.to_string();
         let event = event.id(&digits).expect("decimal digits are a valid id");
-        let frame = Frame::event(&event);
+        let frame = SseFrame::event(&event);
         state.last_id = id;
         if self.shared.config.replay > 0 {
             if state.replay.len() == self.shared.config.replay {
@@ -246,7 +247,7 @@ impl Hub {
                 match id.parse::<u64>() {
                     // Known and still covered: everything after it is in the buffer.
                     Ok(n) if n <= state.last_id && n + 1 >= oldest_kept => {
-                        let backlog: VecDeque<Frame> = state
+                        let backlog: VecDeque<SseFrame> = state
                             .replay
                             .iter()
                             .filter(|(m, _)| *m > n)
@@ -259,7 +260,7 @@ impl Hub {
                             .event_type(EVENTS_LOST)
                             .expect("a constant, valid event type");
                         let mut backlog = VecDeque::with_capacity(state.replay.len() + 1);
-                        backlog.push_back(Frame::event(&lost));
+                        backlog.push_back(SseFrame::event(&lost));
                         backlog.extend(state.replay.iter().map(|(_, frame)| frame.clone()));
                         let resume = Resume::Lost {
                             requested: id.to_owned(),
@@ -330,7 +331,7 @@ impl Hub {
     }
 }
 
-/// One subscriber's stream of [`Frame`]s: its replay first, then live events. It ends when the
+/// One subscriber's stream of [`SseFrame`]s: its replay first, then live events. It ends when the
 /// hub closes (after delivering everything published before) or when the subscriber fell more
 /// than [`HubConfig::queue`] events behind ([`Subscription::lagged`]).
 ///
@@ -345,8 +346,8 @@ impl Hub {
 /// # });
 /// ```
 pub struct Subscription {
-    backlog: VecDeque<Frame>,
-    live: Option<BroadcastStream<Frame>>,
+    backlog: VecDeque<SseFrame>,
+    live: Option<BroadcastStream<SseFrame>>,
     resume: Resume,
     lagged: bool,
 }
@@ -385,9 +386,9 @@ impl Subscription {
 }
 
 impl Stream for Subscription {
-    type Item = Frame;
+    type Item = SseFrame;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Frame>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<SseFrame>> {
         if let Some(frame) = self.backlog.pop_front() {
             return Poll::Ready(Some(frame));
         }

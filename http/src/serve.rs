@@ -2,9 +2,9 @@
 //!
 //! It speaks just enough HTTP/1.1 for an event stream, without hyper: read one request head
 //! (bounded in size and time), write the response head, then write each batch of frames as
-//! chunks. Measured with `http/examples/hub_load.rs` (docs/load.md), a hyper connection keeps
-//! two 8 KiB buffers for its whole life, which made an idle subscriber cost about 12 KiB; this
-//! loop keeps none, and an idle subscriber costs about 1.4 KiB. Routers and other paths
+//! chunks. Measured with `ssewire-loadtest hub` (tools/loadtest, docs/load.md), a hyper
+//! connection keeps two 8 KiB buffers for its whole life, which made an idle subscriber cost
+//! about 12 KiB; this loop keeps none, and an idle subscriber costs about 1.4 KiB. Routers and other paths
 //! belong in hyper (or axum …) with [`Hub::respond`].
 
 use std::future::Future;

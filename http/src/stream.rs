@@ -4,8 +4,11 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+#[cfg(feature = "codec")]
+use bytes::BytesMut;
+use bytes::{Buf, Bytes};
 use futures_core::Stream;
 use http_body_util::BodyDataStream;
 use ssewire_parser::{LimitExceeded, Parser, Step};
@@ -28,6 +31,7 @@ use crate::event::{Detach, Event};
 /// # });
 /// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum StreamError<E> {
     /// A line or an event was over a [`Limits`](ssewire_parser::Limits) bound. That event is dropped; the stream
     /// goes on with the next one.
@@ -69,6 +73,11 @@ impl Events {
             detach: Detach::default(),
             ready: VecDeque::new(),
         }
+    }
+
+    /// The parser's `retry` milliseconds: the one place the crate converts them.
+    fn reconnection_time(&self) -> Option<Duration> {
+        self.parser.reconnection_time().map(Duration::from_millis)
     }
 
     fn feed(&mut self, chunk: Bytes) {
@@ -153,14 +162,21 @@ impl<S> EventStream<S> {
         self.events.parser.last_event_id()
     }
 
-    /// The reconnection time the stream set with `retry`, in milliseconds.
+    /// The reconnection time the stream set with `retry` (the parser's milliseconds, as a
+    /// [`Duration`]).
     ///
     /// ```
-    /// let chunks = futures_util::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
-    /// assert_eq!(ssewire_http::EventStream::new(chunks).reconnection_time(), None);
+    /// use futures_util::StreamExt;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let chunks = [Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"retry: 1500\n\n"))];
+    /// let mut events = ssewire_http::EventStream::new(futures_util::stream::iter(chunks));
+    /// assert_eq!(events.reconnection_time(), None);
+    /// assert!(events.next().await.is_none());
+    /// assert_eq!(events.reconnection_time(), Some(std::time::Duration::from_millis(1500)));
+    /// # });
     /// ```
-    pub fn reconnection_time(&self) -> Option<u64> {
-        self.events.parser.reconnection_time()
+    pub fn reconnection_time(&self) -> Option<Duration> {
+        self.events.reconnection_time()
     }
 
     /// The parser, e.g. to parse the next connection's body with the same last event ID.
@@ -228,6 +244,7 @@ where
     }
 }
 
+#[cfg(feature = "codec")]
 /// Why [`SseDecoder`] failed.
 ///
 /// ```
@@ -235,6 +252,7 @@ where
 /// assert_eq!(e.to_string(), "reading the event stream failed: reset");
 /// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// A line or an event was over a [`Limits`](ssewire_parser::Limits) bound. The events before it were decoded.
     Limit(LimitExceeded),
@@ -242,6 +260,7 @@ pub enum DecodeError {
     Io(std::io::Error),
 }
 
+#[cfg(feature = "codec")]
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -251,6 +270,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
+#[cfg(feature = "codec")]
 impl std::error::Error for DecodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -260,12 +280,14 @@ impl std::error::Error for DecodeError {
     }
 }
 
+#[cfg(feature = "codec")]
 impl From<std::io::Error> for DecodeError {
     fn from(e: std::io::Error) -> Self {
         DecodeError::Io(e)
     }
 }
 
+#[cfg(feature = "codec")]
 /// A [`tokio_util::codec::Decoder`] of [`Event`]s, for `FramedRead` over any `AsyncRead`.
 ///
 /// At end of input it drops an event not closed by a blank line, as the spec says, where the
@@ -287,12 +309,14 @@ pub struct SseDecoder {
     events: Events,
 }
 
+#[cfg(feature = "codec")]
 impl Default for SseDecoder {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "codec")]
 impl SseDecoder {
     /// A decoder with the default [`Limits`](ssewire_parser::Limits).
     ///
@@ -325,16 +349,17 @@ impl SseDecoder {
         self.events.parser.last_event_id()
     }
 
-    /// The reconnection time set by `retry`, in milliseconds.
+    /// The reconnection time set by `retry` (the parser's milliseconds, as a [`Duration`]).
     ///
     /// ```
     /// assert_eq!(ssewire_http::SseDecoder::new().reconnection_time(), None);
     /// ```
-    pub fn reconnection_time(&self) -> Option<u64> {
-        self.events.parser.reconnection_time()
+    pub fn reconnection_time(&self) -> Option<Duration> {
+        self.events.reconnection_time()
     }
 }
 
+#[cfg(feature = "codec")]
 impl tokio_util::codec::Decoder for SseDecoder {
     type Item = Event;
     type Error = DecodeError;

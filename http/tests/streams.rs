@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use ssewire_http::{Event, EventStream, Frame, SseBody, SseDecoder};
+use ssewire_http::{Event, EventStream, SseBody, SseDecoder, SseFrame};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::FramedRead;
@@ -109,7 +109,7 @@ async fn a_limit_error_arrives_in_order_and_the_codec_stops_after_it() {
 
 /// Serves one `SseBody` response per connection, from frames sent on a channel.
 async fn serve_body(
-    frames: tokio::sync::mpsc::Receiver<Frame>,
+    frames: tokio::sync::mpsc::Receiver<SseFrame>,
     keep_alive: Duration,
 ) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -157,7 +157,7 @@ async fn sse_body_sends_the_streaming_headers_frames_and_keep_alives() {
     assert_eq!(headers["x-accel-buffering"], "no");
     let mut body = response.into_body();
     let event = ssewire_encoder::Event::new("one\ntwo").id("1").unwrap();
-    tx.send(Frame::event(&event)).await.unwrap();
+    tx.send(SseFrame::event(&event)).await.unwrap();
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
     assert_eq!(&first[..], b"id: 1\ndata: one\ndata: two\n\n");
     // Silence: the keep-alive comment comes next.
@@ -180,7 +180,7 @@ async fn event_stream_from_body_parses_what_sse_body_sends() {
     for (i, data) in sent.iter().enumerate() {
         let id = i.to_string();
         let event = ssewire_encoder::Event::new(data).id(&id).unwrap();
-        tx.send(Frame::event(&event)).await.unwrap();
+        tx.send(SseFrame::event(&event)).await.unwrap();
     }
     drop(tx);
     let mut received = Vec::new();

@@ -54,6 +54,8 @@ async fn run_one(base: &str, entry: PlanEntry<'_>) -> ClientReport {
                         break;
                     }
                 }
+                // `SourceEvent` is `#[non_exhaustive]`: a later kind of item is not an event.
+                Ok(_) => {}
                 Err(_) => {
                     report.errors.push("closed".into());
                     break;

@@ -32,6 +32,10 @@ use tokio_util::sync::CancellationToken;
 use crate::event::Event;
 use crate::stream::{EventStream, StreamError};
 
+mod error;
+
+pub use error::{Cause, Disconnect, Failure, RedirectError, UrlError};
+
 /// The reconnection time before any `retry` field sets one: 3 seconds, as in Chromium and
 /// Firefox (the spec leaves the default to the user agent).
 pub const DEFAULT_RECONNECTION_TIME: Duration = Duration::from_secs(3);
@@ -39,7 +43,8 @@ pub const DEFAULT_RECONNECTION_TIME: Duration = Duration::from_secs(3);
 /// The most redirects one connection attempt follows, as fetch allows.
 pub const MAX_REDIRECTS: usize = 20;
 
-/// An `EventSource`'s `readyState`.
+/// An `EventSource`'s `readyState`: the spec's three states, CONNECTING, OPEN and CLOSED.
+/// The spec fixes them, so this enum is exhaustive and a `match` needs no wildcard.
 ///
 /// ```
 /// let source = ssewire_http::EventSource::new("http://127.0.0.1:1/");
@@ -64,6 +69,7 @@ pub enum ReadyState {
 /// assert!(matches!(item, SourceEvent::Reconnecting { .. }));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SourceEvent {
     /// The connection opened (the `open` event).
     Open,
@@ -80,75 +86,6 @@ pub enum SourceEvent {
     /// An event over the parser's [`Limits`] was dropped; the stream goes on.
     Skipped(LimitExceeded),
 }
-
-/// Why a connection ended or an attempt did not connect (each leads to a reconnection).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Disconnect {
-    /// The server ended the response body cleanly.
-    Closed,
-    /// The network failed (refused, reset, malformed HTTP …).
-    Network(String),
-    /// Nothing arrived for the idle timeout.
-    IdleTimeout(Duration),
-}
-
-impl fmt::Display for Disconnect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Disconnect::Closed => f.write_str("the server closed the stream"),
-            Disconnect::Network(e) => write!(f, "network error: {e}"),
-            Disconnect::IdleTimeout(t) => write!(f, "nothing received for {t:?}"),
-        }
-    }
-}
-
-/// Why an [`EventSource`] failed for good (`readyState` CLOSED, no reconnection). It is the
-/// stream's last item.
-///
-/// ```
-/// let failure = ssewire_http::Failure::Status(http::StatusCode::NO_CONTENT);
-/// assert_eq!(failure.to_string(), "status 204 No Content: only 200 opens a stream");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// The final response's status was not 200 (204 included).
-    Status(StatusCode),
-    /// The final response's `Content-Type` was not `text/event-stream` (or was absent).
-    ContentType(Option<String>),
-    /// The URL cannot be fetched: not `http:`, no host, or unparsable.
-    Url(String),
-    /// A redirect without a usable `Location`, or more than [`MAX_REDIRECTS`] in a row.
-    Redirect(String),
-    /// The [`Builder::max_attempts`] policy gave up after this many failed attempts in a row.
-    GaveUp {
-        /// Attempts that failed in a row.
-        attempts: u32,
-        /// The last attempt's cause.
-        last: Disconnect,
-    },
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Status(status) => write!(f, "status {status}: only 200 opens a stream"),
-            Failure::ContentType(Some(t)) => {
-                write!(f, "Content-Type {t:?} is not text/event-stream")
-            }
-            Failure::ContentType(None) => f.write_str("no Content-Type: text/event-stream needed"),
-            Failure::Url(why) => write!(f, "bad URL: {why}"),
-            Failure::Redirect(why) => write!(f, "redirect failed: {why}"),
-            Failure::GaveUp { attempts, last } => {
-                write!(
-                    f,
-                    "gave up after {attempts} failed attempts in a row; last: {last}"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for Failure {}
 
 /// Exponential backoff with jitter, for reconnections that keep failing.
 ///
@@ -225,7 +162,7 @@ type HeaderFn = Arc<dyn Fn() -> HeaderMap + Send + Sync>;
 /// # drop(source);
 /// ```
 #[derive(Clone)]
-pub struct Builder {
+pub struct EventSourceBuilder {
     url: String,
     headers: Option<HeaderFn>,
     reconnection_time: Duration,
@@ -236,9 +173,9 @@ pub struct Builder {
     last_event_id: String,
 }
 
-impl fmt::Debug for Builder {
+impl fmt::Debug for EventSourceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
+        f.debug_struct("EventSourceBuilder")
             .field("url", &self.url)
             .field("headers", &self.headers.is_some())
             .field("reconnection_time", &self.reconnection_time)
@@ -251,7 +188,7 @@ impl fmt::Debug for Builder {
     }
 }
 
-impl Builder {
+impl EventSourceBuilder {
     /// Extra request headers, computed again for every attempt (e.g. a fresh token).
     ///
     /// ```
@@ -354,10 +291,12 @@ impl Builder {
         let (state_tx, state_rx) = watch::channel(ReadyState::Connecting);
         let cancel = CancellationToken::new();
         let parser = Parser::with_limits(self.limits).with_last_event_id(&self.last_event_id);
-        let url = self
-            .url
-            .parse::<Uri>()
-            .map_err(|e| Failure::Url(e.to_string()));
+        let url = self.url.parse::<Uri>().map_err(|e| {
+            Failure::Url(UrlError::Invalid {
+                url: self.url.clone(),
+                cause: Cause::new(e),
+            })
+        });
         let driver = Driver {
             url,
             config: self,
@@ -448,8 +387,8 @@ impl EventSource {
     /// ```
     /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:8080/events");
     /// ```
-    pub fn builder(url: impl Into<String>) -> Builder {
-        Builder {
+    pub fn builder(url: impl Into<String>) -> EventSourceBuilder {
+        EventSourceBuilder {
             url: url.into(),
             headers: None,
             reconnection_time: DEFAULT_RECONNECTION_TIME,
@@ -537,7 +476,7 @@ enum Attempt {
 
 /// The connection loop behind [`EventSource`].
 struct Driver {
-    config: Builder,
+    config: EventSourceBuilder,
     /// Where the next attempt goes: the constructor's URL, then the last redirect's target.
     url: Result<Uri, Failure>,
     /// Holds the last event ID and reconnection time between connections.
@@ -668,7 +607,7 @@ impl Driver {
                             Some(Ok(SourceEvent::Skipped(limit)))
                         }
                         Ok(Some(Err(StreamError::Source(e)))) => {
-                            self.reconnect(Disconnect::Network(e.to_string()))
+                            self.reconnect(Disconnect::Network(Cause::new(e)))
                         }
                         Ok(None) => self.reconnect(Disconnect::Closed),
                         Err(idle) => self.reconnect(idle),
@@ -701,11 +640,12 @@ impl Driver {
                     .headers()
                     .get(LOCATION)
                     .and_then(|value| value.to_str().ok())
-                    .ok_or_else(|| {
-                        Attempt::Fatal(Failure::Redirect(format!("{status} without a Location")))
-                    })?;
+                    .ok_or(Attempt::Fatal(Failure::Redirect(
+                        RedirectError::NoLocation(status),
+                    )))?;
                 url = resolve(&url, location).ok_or_else(|| {
-                    Attempt::Fatal(Failure::Redirect(format!("bad Location {location:?}")))
+                    let bad = RedirectError::BadLocation(location.to_owned());
+                    Attempt::Fatal(Failure::Redirect(bad))
                 })?;
                 // Reconnections go to where the redirects led (fetch's current URL).
                 self.url = Ok(url.clone());
@@ -723,9 +663,7 @@ impl Driver {
             }
             return Ok((response.into_body(), connection));
         }
-        Err(Attempt::Fatal(Failure::Redirect(format!(
-            "more than {MAX_REDIRECTS} redirects"
-        ))))
+        Err(Attempt::Fatal(Failure::Redirect(RedirectError::TooMany)))
     }
 }
 
@@ -743,42 +681,46 @@ async fn fetch(
     extra: Option<&HeaderMap>,
     last_event_id: &str,
 ) -> Result<(http::Response<Incoming>, JoinHandle<()>), Attempt> {
+    let bad_url = |e: UrlError| Attempt::Fatal(Failure::Url(e));
     if url.scheme_str() != Some("http") {
-        return Err(Attempt::Fatal(Failure::Url(format!(
-            "{url}: only http: URLs (no TLS is built in)"
-        ))));
+        return Err(bad_url(UrlError::UnsupportedScheme(url.clone())));
     }
     let authority = url
         .authority()
-        .ok_or_else(|| Attempt::Fatal(Failure::Url(format!("{url}: no host"))))?
+        .ok_or_else(|| bad_url(UrlError::NoHost(url.clone())))?
         .clone();
+    let invalid = |e: http::Error| {
+        bad_url(UrlError::Invalid {
+            url: url.to_string(),
+            cause: Cause::new(e),
+        })
+    };
     let host = authority
         .host()
         .trim_start_matches('[')
         .trim_end_matches(']');
     let port = authority.port_u16().unwrap_or(80);
-    let network = |e: &dyn fmt::Display| Attempt::Retry(Disconnect::Network(e.to_string()));
-    let tcp = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| network(&e))?;
+    fn network(e: impl std::error::Error + Send + Sync + 'static) -> Attempt {
+        Attempt::Retry(Disconnect::Network(Cause::new(e)))
+    }
+    let tcp = TcpStream::connect((host, port)).await.map_err(network)?;
     // Events are small writes that must not wait for more: no Nagle.
     let _ = tcp.set_nodelay(true);
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
         .await
-        .map_err(|e| network(&e))?;
+        .map_err(network)?;
     let connection = tokio::spawn(async move {
         let _ = connection.await;
     });
     let path = url.path_and_query().map_or("/", |p| p.as_str());
     let mut request = Request::get(path)
         .body(Empty::<Bytes>::new())
-        .map_err(|e| Attempt::Fatal(Failure::Url(e.to_string())))?;
+        .map_err(invalid)?;
     let headers = request.headers_mut();
     if let Some(extra) = extra {
         headers.extend(extra.clone());
     }
-    let host_value = HeaderValue::from_str(authority.as_str())
-        .map_err(|e| Attempt::Fatal(Failure::Url(e.to_string())))?;
+    let host_value = HeaderValue::from_str(authority.as_str()).map_err(|e| invalid(e.into()))?;
     headers.insert(HOST, host_value);
     headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -791,7 +733,7 @@ async fn fetch(
     }
     let response = sender.send_request(request).await.map_err(|e| {
         connection.abort();
-        network(&e)
+        network(e)
     })?;
     Ok((response, connection))
 }

@@ -1,0 +1,222 @@
+//! The command line: one subcommand per system under test, plus the roles they spawn.
+//!
+//! [`Scenario`] holds what any target's run takes (subscribers, bursts, timeouts, report
+//! file); a target's subcommand flattens it and adds its own options, as [`HubArgs`] does.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ssewire_http::HubConfig;
+
+/// Bounded load tests of ssewire's servers, on loopback (docs/load.md).
+///
+/// Exit status: 0 every check passed, 1 a check failed, 2 an error or a timeout.
+#[derive(Debug, Parser)]
+#[command(name = "ssewire-loadtest", version)]
+pub struct Cli {
+    /// What to test.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load-test the broadcast hub: N EventSource subscribers against a Hub served in a
+    /// child process (`hub-server`), with a burst, a drop, a Last-Event-ID resumption, and
+    /// the server's memory per idle subscriber.
+    // A later option may repeat an earlier one and wins (scripts/load.sh sets --markdown
+    // before the caller's options).
+    #[command(args_override_self = true)]
+    Hub(HubArgs),
+    /// The server side of `hub`, which spawns it: serves a Hub on 127.0.0.1, prints
+    /// `port P`, then answers one line per command on stdin (`count`, `rss`,
+    /// `publish K BYTES`, `quit`).
+    #[command(args_override_self = true)]
+    HubServer(HubServerArgs),
+}
+
+/// What every run takes, whatever serves the events.
+#[derive(Clone, Debug, Args)]
+pub struct Scenario {
+    /// Concurrent subscribers.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub subscribers: usize,
+    /// Events in the first burst, to everyone.
+    #[arg(long, value_name = "E", default_value_t = 100)]
+    pub events: u64,
+    /// Events in the second burst, published while the dropped clients are away.
+    #[arg(long, value_name = "E2", default_value_t = 100)]
+    pub events2: u64,
+    /// Events in the third burst, live to everyone after the reconnections.
+    #[arg(long, value_name = "E3", default_value_t = 20)]
+    pub events3: u64,
+    /// The fraction of the clients that drops and reconnects with Last-Event-ID.
+    #[arg(long, value_name = "F", default_value_t = 0.5, value_parser = fraction)]
+    pub drop_fraction: f64,
+    /// Bytes of data per event (at least 24: the data starts with its ID).
+    #[arg(long, value_name = "B", default_value_t = 100)]
+    pub data_bytes: usize,
+    /// The most subscribers connecting at once (0 counts as 1).
+    #[arg(long, value_name = "C", default_value_t = 500)]
+    pub connect_concurrency: usize,
+    /// Seconds each phase may take.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    pub phase_timeout: Duration,
+    /// Seconds the whole run may take.
+    #[arg(long, value_name = "SECS", default_value = "150", value_parser = seconds)]
+    pub timeout: Duration,
+    /// Also write the report as Markdown to FILE (on failure too).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// `hub`'s options.
+#[derive(Clone, Debug, Args)]
+pub struct HubArgs {
+    /// The run.
+    #[command(flatten)]
+    pub scenario: Scenario,
+    /// The server loop in front of the hub.
+    #[arg(long, value_enum, default_value_t = Variant::ServeHub)]
+    pub variant: Variant,
+    /// Run the server with glibc's MALLOC_PERTURB_, which fills every allocation as it is
+    /// made, so that RSS counts every allocated byte and not only the pages written so far.
+    #[arg(long)]
+    pub touch_heap: bool,
+}
+
+/// `hub-server`'s options.
+#[derive(Clone, Debug, Args)]
+pub struct HubServerArgs {
+    /// The server loop in front of the hub.
+    #[arg(long, value_enum, default_value_t = Variant::ServeHub)]
+    pub variant: Variant,
+}
+
+/// Which server loop serves the hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Variant {
+    /// `ssewire_http::serve_hub`, the crate's own HTTP/1.1 streaming loop, without hyper.
+    ServeHub,
+    /// A hyper http1 accept loop (default builder) serving `Hub::respond`, as an
+    /// application with a router has it.
+    Hyper,
+    /// The hyper loop with `http1::Builder::writev(false).max_buf_size(8192)`.
+    HyperTuned,
+}
+
+impl Variant {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::ServeHub => "serve-hub",
+            Variant::Hyper => "hyper",
+            Variant::HyperTuned => "hyper-tuned",
+        }
+    }
+
+    /// One line for a report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Variant::ServeHub => "`serve_hub` (the crate's own HTTP/1.1 streaming loop)",
+            Variant::Hyper => "hyper http1 (default builder) serving `Hub::respond`",
+            Variant::HyperTuned => {
+                "hyper http1 with `writev(false)`, `max_buf_size(8192)` serving `Hub::respond`"
+            }
+        }
+    }
+}
+
+impl Scenario {
+    /// Checks what clap cannot: each burst must fit the hub's default queue (a longer one
+    /// may disconnect a subscriber that falls behind, which is the hub's policy and not what
+    /// this test measures), and the second must also fit its replay buffer.
+    pub fn check(&self) -> Result<(), String> {
+        let config = HubConfig::default();
+        let queue = config.queue_len() as u64;
+        for (name, burst) in [
+            ("--events", self.events),
+            ("--events2", self.events2),
+            ("--events3", self.events3),
+        ] {
+            if burst == 0 || burst > queue {
+                return Err(format!(
+                    "{name} {burst}: a burst must be 1..={queue} events (HubConfig::default() \
+                     queue): a longer one may disconnect subscribers that fall behind"
+                ));
+            }
+        }
+        if self.events2 > config.replay_len() as u64 {
+            return Err(format!(
+                "--events2 must fit the replay buffer ({})",
+                config.replay_len()
+            ));
+        }
+        if self.subscribers == 0 {
+            return Err("--subscribers must be at least 1".into());
+        }
+        if self.data_bytes < 24 {
+            return Err("--data-bytes must be at least 24 (the data starts with its ID)".into());
+        }
+        Ok(())
+    }
+}
+
+fn fraction(value: &str) -> Result<f64, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|f| (0.0..=1.0).contains(f))
+        .ok_or_else(|| "a fraction from 0 to 1".into())
+}
+
+fn seconds(value: &str) -> Result<Duration, String> {
+    value
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| "a whole number of seconds".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_later_option_overrides_an_earlier_one() {
+        let cli = Cli::try_parse_from([
+            "ssewire-loadtest",
+            "hub",
+            "--markdown",
+            "a.md",
+            "--subscribers",
+            "200",
+            "--markdown",
+            "b.md",
+        ])
+        .unwrap();
+        let Command::Hub(args) = cli.command else {
+            panic!("not hub")
+        };
+        assert_eq!(args.scenario.markdown, Some(PathBuf::from("b.md")));
+        assert_eq!(args.scenario.subscribers, 200);
+        assert_eq!(args.variant, Variant::ServeHub);
+        args.scenario.check().unwrap();
+    }
+
+    #[test]
+    fn bursts_beyond_the_queue_are_refused() {
+        let cli = Cli::try_parse_from(["ssewire-loadtest", "hub", "--events", "1000"]).unwrap();
+        let Command::Hub(args) = cli.command else {
+            panic!("not hub")
+        };
+        assert!(args.scenario.check().unwrap_err().contains("--events 1000"));
+    }
+}

@@ -1,0 +1,173 @@
+//! The [`Report`] as words: [`rows`] says what each line of the results means, once;
+//! [`text`] lays the rows out for a console and [`markdown`] as a table.
+
+pub mod markdown;
+pub mod text;
+
+use crate::report::{Burst, Report, Run, MEMORY_AIM};
+
+/// One line of the results: what was measured and what came out, with a verdict word to
+/// stress where there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// What was measured or checked (may hold Markdown code spans).
+    pub measure: String,
+    /// The figures.
+    pub result: String,
+    /// `PASS`, `FAIL`, `met` …, shown after the figures and stressed.
+    pub verdict: Option<&'static str>,
+}
+
+fn row(measure: String, result: String) -> Row {
+    Row {
+        measure,
+        result,
+        verdict: None,
+    }
+}
+
+/// Events per second, in millions or thousands.
+fn rate(burst: &Burst) -> String {
+    match burst.rate() {
+        None => "n/a".into(),
+        Some(per_sec) if per_sec >= 1e6 => format!("{:.2} M events/s", per_sec / 1e6),
+        Some(per_sec) => format!("{:.0} k events/s", per_sec / 1e3),
+    }
+}
+
+/// The title: `Hub load test (10000 subscribers)`.
+pub fn title(report: &Report) -> String {
+    format!(
+        "{} load test ({} subscribers)",
+        report.target, report.subscribers
+    )
+}
+
+/// The results of a completed run, in order.
+pub fn rows(subscribers: usize, run: &Run) -> Vec<Row> {
+    let per = run.per_subscriber_bytes(subscribers);
+    let (before, idle, after) = (run.memory_before, run.memory_idle, run.memory_after_burst);
+    let (b1, b2, b3) = (&run.burst1, &run.burst2, &run.burst3);
+    let checks = run.checks;
+    vec![
+        row(
+            "Connections held".into(),
+            format!(
+                "{subscribers}, all open and counted by the server in {:.2} s ({} connect retries)",
+                run.connect_secs, run.connect_retries
+            ),
+        ),
+        row(
+            "Server RSS before / with all idle".into(),
+            format!(
+                "{} KiB / {} KiB (HWM {} KiB)",
+                before.rss_kib, idle.rss_kib, idle.hwm_kib
+            ),
+        ),
+        Row {
+            measure: "Memory per idle subscriber".into(),
+            result: format!("{per:.0} bytes ({:.2} KiB); aim ≤ 4 KiB:", per / 1024.0),
+            verdict: Some(if per <= MEMORY_AIM { "met" } else { "not met" }),
+        },
+        row(
+            format!("Burst 1: {} events × {}", b1.events, b1.subscribers),
+            format!("{:.3} s, {} delivered", b1.secs, rate(b1)),
+        ),
+        row(
+            "Server RSS after burst 1".into(),
+            format!("{} KiB (HWM {} KiB)", after.rss_kib, after.hwm_kib),
+        ),
+        row(
+            format!("Drop: {} clients close", run.dropped),
+            format!("the server noticed in {:.2} s", run.drop_secs),
+        ),
+        row(
+            format!(
+                "Burst 2 while {} were away: {} events × {}",
+                run.dropped, b2.events, b2.subscribers
+            ),
+            format!("{:.3} s, {}", b2.secs, rate(b2)),
+        ),
+        row(
+            format!(
+                "Reconnect with `Last-Event-ID` and replay {} missed events",
+                run.resume.events
+            ),
+            format!(
+                "{} subscribers in {:.3} s",
+                run.resume.subscribers, run.resume.secs
+            ),
+        ),
+        row(
+            format!(
+                "Burst 3 (live, after the reconnections): {} events × {}",
+                b3.events, b3.subscribers
+            ),
+            format!("{:.3} s, {}", b3.secs, rate(b3)),
+        ),
+        Row {
+            measure: "Ordering/content errors, unexpected disconnects, not at the last ID".into(),
+            result: format!(
+                "{}, {}, {} →",
+                checks.order_errors, checks.disconnects, checks.wrong_last
+            ),
+            verdict: Some(if checks.passed() { "PASS" } else { "FAIL" }),
+        },
+        row("Whole run".into(), format!("{:.1} s", run.total_secs)),
+    ]
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::report::{Checks, Memory};
+
+    /// A run like the smoke run's, with one problem seen.
+    pub(crate) fn sample() -> Report {
+        let burst = |events, subscribers, secs| Burst {
+            events,
+            subscribers,
+            secs,
+        };
+        Report {
+            target: "Hub".into(),
+            server: "`serve_hub`".into(),
+            arguments: vec!["--subscribers".into(), "200".into()],
+            subscribers: 200,
+            outcome: Ok(Run {
+                connect_secs: 0.05,
+                memory_before: Memory {
+                    rss_kib: 4000,
+                    hwm_kib: 4000,
+                },
+                memory_idle: Memory {
+                    rss_kib: 4400,
+                    hwm_kib: 4400,
+                },
+                burst1: burst(20, 200, 0.01),
+                dropped: 100,
+                burst2: burst(100, 100, 0.0),
+                resume: burst(100, 100, 0.02),
+                burst3: burst(20, 200, 0.004),
+                checks: Checks {
+                    disconnects: 1,
+                    ..Checks::default()
+                },
+                samples: vec!["subscriber 3: disconnected: the server closed the stream".into()],
+                ..Run::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn rows_carry_the_figures_and_the_verdicts() {
+        let report = sample();
+        let rows = rows(report.subscribers, report.outcome.as_ref().unwrap());
+        assert_eq!(rows[2].result, "2048 bytes (2.00 KiB); aim ≤ 4 KiB:");
+        assert_eq!(rows[2].verdict, Some("met"));
+        assert_eq!(rows[3].result, "0.010 s, 400 k events/s delivered");
+        assert_eq!(rows[6].result, "0.000 s, n/a");
+        assert_eq!(rows[9].verdict, Some("FAIL"));
+        assert_eq!(report.exit_code(), crate::CHECK_FAILED);
+    }
+}
