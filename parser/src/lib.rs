@@ -54,11 +54,14 @@ extern crate alloc;
 extern crate std;
 
 mod event;
+mod field;
 mod limits;
 mod line;
+mod parser;
 mod scan;
 mod utf8;
 
-pub use event::{Event, Parser, Step};
+pub use event::Event;
+pub use field::{parse_retry, Field, FieldParser};
 pub use limits::{Limit, LimitExceeded, Limits};
-pub use line::{parse_retry, Field, FieldParser};
+pub use parser::{Parser, Step};
