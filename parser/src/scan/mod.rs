@@ -4,16 +4,16 @@
 //! per line costs more than the search. One pass over a 64-byte block yields a bit per CR/LF and
 //! a bit per byte ≥ 0x80; every line that ends in the block is then a `trailing_zeros`, and a line
 //! whose bytes have no high bit is ASCII, so valid UTF-8 without a second look (see
-//! `utf8::ascii`). Measured on the `small` benchmark (AMD EPYC, x86_64): SSE2 masks parse 2.2x
-//! faster than the portable SWAR masks, and skipping the UTF-8 re-check 2.7x faster than
-//! `str::from_utf8` per value (docs/performance.md).
+//! `utf8::ascii`).
 //!
-//! Three implementations give the same masks: SSE2 on x86_64 (part of its baseline), SWAR on
-//! every other target, and AVX2 on x86_64 CPUs that have it (looked for at run time; see
-//! [`Kernel`]), which halves the instructions per block: callgrind, 4 MiB of `small` through
-//! `feed_each`, 24.16 M → 22.72 M instructions; `multiline` 13.48 M → 11.53 M. Tests check them
-//! against each other and against a byte-by-byte model; `scripts/miri.sh` runs the parser's
-//! tests under Miri, once more built for AVX2.
+//! Three kernels give the same masks, one per file: SSE2 on x86_64 (part of its baseline), SWAR
+//! on every other target, and AVX2 on x86_64 CPUs that have it (looked for at run time; see
+//! [`Kernel`] and [`with_best_kernel`], the one place a kernel is chosen), which halves the
+//! instructions per block. Tests check them against each other and against a byte-by-byte
+//! model; `scripts/miri.sh` runs the parser's tests under Miri, once more built for AVX2.
+//!
+//! The measurements behind these choices: docs/performance.md, "Design notes from past
+//! measurements".
 
 // One kernel per file. Only `avx2` and `sse2` hold `unsafe` (intrinsics), each call with its
 // `// SAFETY:` argument.
@@ -44,6 +44,15 @@ pub(crate) fn masks(block: &[u8; 64]) -> Masks {
     {
         swar::masks(block)
     }
+}
+
+/// One bit per CR or LF in `block` (bit `i` for byte `i`): the SSE2 kernel's `eol` mask, for
+/// ssewire-encoder, which splits data at line ends 64 bytes at a time on x86_64 (exported
+/// as `ssewire_parser::shared::line_end_mask`). Inlined, the unused `high` mask compiles away.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn line_end_mask(block: &[u8; 64]) -> u64 {
+    sse2::masks(block).eol
 }
 
 /// Whether `block` may hold a CR, an LF or a byte ≥ 0x80: true when it holds any byte below
