@@ -169,9 +169,11 @@ impl FieldParser {
 
     /// Parses from the start of `input` up to and including the next complete line.
     ///
-    /// Returns the field (or `None` once all of `input` is used and no line completed: feed the
-    /// next chunk) and how many bytes of `input` were used; pass the rest back in next time.
-    /// A chunk may end anywhere, inside a line, a CRLF or a UTF-8 sequence.
+    /// Returns the field and how many bytes of `input` it used: pass `&input[used..]` next
+    /// time, and a new chunk once the field is `None` (then `used == input.len()`). `None` says
+    /// "need more input" as [`Step::NeedInput`](crate::Step::NeedInput) does at the event
+    /// level: all of the chunk is used and no line completed. A chunk may end anywhere, inside
+    /// a line, a CRLF or a UTF-8 sequence.
     ///
     /// # Errors
     /// [`LimitExceeded`] when a line is longer than [`Limits::line`]; the line is dropped and the
