@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the parser's and the encoder's tests under Miri, which checks the unsafe sites
-# (parser/src/scan.rs and encoder/src/scan.rs: SSE2 and AVX2 loads; parser/src/utf8.rs:
-# str::from_utf8_unchecked and String::from_utf8_unchecked on bytes the scan found ASCII) for
-# undefined behaviour: out-of-bounds reads, invalid UTF-8 in a str, and so on.
+# (parser/src/scan/sse2.rs and scan/avx2.rs: SSE2 and AVX2 loads, the SSE2 ones also run by the
+# encoder's split; parser/src/utf8.rs: str::from_utf8_unchecked and String::from_utf8_unchecked
+# on bytes the scan found ASCII) for undefined behaviour: out-of-bounds reads, invalid UTF-8 in
+# a str, and so on.
 # Installs the nightly toolchain's miri component if it is missing. Takes a few minutes.
 # Usage: bash scripts/miri.sh
 set -euo pipefail
@@ -17,12 +18,13 @@ fi
 # and memory.rs (a counting allocator) are left out: under Miri they take most of an hour and
 # reach no unsafe code that streaming.rs does not.
 cargo +nightly miri test -p ssewire-parser --lib --test streaming
-# The AVX2 kernel (parser/src/scan.rs, `avx2`): the unit tests again, built for AVX2 so that the
+# The AVX2 kernel (parser/src/scan/avx2.rs): the unit tests again, built for AVX2 so that the
 # kernel is known present at compile time and Miri interprets its intrinsics; among them, the
 # test that feeds generated streams through both kernels and compares every step. Its own
 # target directory keeps both builds cached.
 RUSTFLAGS="-C target-feature=+avx2" CARGO_TARGET_DIR=target/miri-avx2 \
   cargo +nightly miri test -p ssewire-parser --lib
-# The encoder's one unsafe site (encoder/src/scan.rs: SSE2 loads of a 64-byte block); its unit
-# tests split text at every line-end position around the block edges, with Miri-sized sweeps.
+# The encoder's split (encoder/src/scan.rs), which runs the parser's SSE2 line-end mask on
+# 64-byte blocks (the encoder has no unsafe of its own); its unit tests split text at every
+# line-end position around the block edges, with Miri-sized sweeps.
 cargo +nightly miri test -p ssewire-encoder --lib

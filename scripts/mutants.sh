@@ -17,7 +17,8 @@ tests=(--all-features
   --test streaming --test limits --test memory --test roundtrip
   --test corpus --test properties --test fuzz_regressions --test snapshots)
 files=("$@")
-[ ${#files[@]} -gt 0 ] || files=(--file 'parser/src/*.rs' --file 'encoder/src/*.rs')
+# `**`: the sources sit in subdirectories too (parser/src/scan/, parser/src/parser/).
+[ ${#files[@]} -gt 0 ] || files=(--file 'parser/src/**/*.rs' --file 'encoder/src/**/*.rs')
 # CI=true makes insta fail on a changed snapshot instead of writing a .snap.new beside it.
 export CI=true
 # A failing property needs no shrinking here: it only has to fail.

@@ -29,6 +29,9 @@
 //! Features: `std` (default; only lets memchr detect CPU features at run time), `bytes`
 //! (encode into any `bytes::BufMut`). Without `std` the crate is `no_std` + `alloc`.
 #![no_std]
+// The one use of `unsafe` the encoder needs, SSE2 loads for the line-end mask, is the parser's
+// (see `scan`), so none is allowed here.
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

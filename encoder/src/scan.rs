@@ -5,27 +5,32 @@
 //! than searching them. So values under [`BLOCK`] bytes are first asked one cheap question,
 //! eight bytes at a time without `unsafe`: any byte below 0x0E? CR, LF and NUL all are, and
 //! almost no value holds any such byte, so the exact search runs only for the few it flags.
-//! Measured on the `small` encode benchmark (callgrind, 335,000 events): 486 → 314
-//! instructions per event against the byte-by-byte checks and the 16-byte fold this replaced.
 //!
 //! Longer data is split 64 bytes at a time on x86_64: one SSE2 pass over a block gives a bit
 //! per CR and LF, and every line that ends in it is a `trailing_zeros`, so data of many short
-//! lines costs no call per line. Measured on the `multiline` encode benchmark (50 lines of 73
-//! bytes per event; one binary per version, run alternately): 0.74–0.78x of the plain copy with
-//! a `memchr2` call per line, 1.08–1.14x with the block masks (callgrind: 168 → 132
-//! instructions per line); portable SWAR masks reached only 0.57–0.66x, which is why other
-//! targets keep the call per line. A line that runs on past two blocks is handed to memchr2
-//! (AVX2 where the CPU has it): on 64 KiB lines, masks all the way reached 0.67–0.71x of the
-//! copy and the hand-over 0.83x, as the call per line did.
+//! lines costs no call per line. Portable SWAR masks lost to a `memchr2` call per line, which is
+//! why other targets keep the call per line. A line that runs on past two blocks is handed to
+//! memchr2 (AVX2 where the CPU has it), which beats masks all the way through a long line.
 //!
 //! That search goes a [`WINDOW`] at a time, and a window with no line end is handed on at once
 //! as a part of the line, so the writer copies bytes the search has just brought into L1
 //! rather than searching the whole line first and then reading it again from L2 or memory.
-//! Measured on 512 lines of 64 KiB (Intel Xeon, one binary holding both versions, medians of
-//! 31 alternating runs, five runs): 0.68–0.74x of a plain copy with one search of the whole
-//! line, 0.79–0.87x with 4 KiB windows (1 KiB and 16 KiB did no better in a bare loop).
+//!
+//! The measurements behind these choices: docs/performance.md, "Design notes from past
+//! measurements".
+//!
+//! The SSE2 mask is the parser's, `ssewire_parser::shared::line_end_mask`, not a second copy:
+//! the encoder depends on ssewire-parser (no dependencies, no `std` needed for this) for that
+//! one hidden item, so the mask's `unsafe` loads live, and are checked under Miri, in one
+//! place, and this crate has no `unsafe` at all. The price is a build of the parser for every
+//! user of the encoder, and a hidden item the parser must keep within its semver range.
+//! `memchr2` per line would need neither, but it is slower on data of many lines. Inlined, the
+//! shared mask compiles to what the encoder's own copy did (the high-byte mask the parser also
+//! computes goes unused and is removed).
 
 use memchr::memchr2;
+#[cfg(target_arch = "x86_64")]
+use ssewire_parser::shared::line_end_mask;
 
 /// Values shorter than this are asked [`has_control`] before any search; data this long is
 /// split with block masks.
@@ -114,7 +119,7 @@ fn by_blocks<'t, const IN_PARTS: bool>(text: &'t [u8], mut line: impl FnMut(&'t 
     let (mut start, mut base) = (0, 0);
     // Whether a part of the current line was handed on already. Only the long-line search sets
     // it, and it ends such a line itself, so the block loop below hands on whole lines only
-    // (a per-line test there cost multiline data 8%).
+    // (a per-line test there was measurably slower: docs/performance.md, design notes).
     let mut started = false;
     'blocks: while base < text.len() {
         if base >= start + LONG_LINE {
@@ -184,46 +189,18 @@ fn eol_mask(text: &[u8], base: usize) -> u64 {
         .get(base..)
         .and_then(|rest| rest.first_chunk::<BLOCK>())
     {
-        return sse2::eol_mask(block);
+        return line_end_mask(block);
     }
     if let Some(last) = text.last_chunk::<BLOCK>() {
         // The last partial block: the text's last 64 bytes, less the bits of those before `base`.
         let before = base - (text.len() - BLOCK);
-        return sse2::eol_mask(last) >> before;
+        return line_end_mask(last) >> before;
     }
     // Text under 64 bytes: callers split only those that hold a control byte (rare), so a
     // copy is fine.
     let mut block = [0u8; BLOCK];
     block[..text.len()].copy_from_slice(text);
-    sse2::eol_mask(&block)
-}
-
-#[cfg(target_arch = "x86_64")]
-mod sse2 {
-    use core::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-
-    /// One bit per CR or LF in `block` (bit `i` for byte `i`).
-    #[inline(always)]
-    #[allow(unsafe_code)]
-    pub(super) fn eol_mask(block: &[u8; 64]) -> u64 {
-        let mut mask = 0u64;
-        // SAFETY: SSE2 is part of the x86_64 baseline, so every x86_64 CPU runs these
-        // intrinsics. Each `_mm_loadu_si128` reads the 16 bytes at `block[16 * i..16 * i + 16]`,
-        // i < 4, all inside the 64-byte array, and requires no alignment.
-        unsafe {
-            let lf = _mm_set1_epi8(b'\n' as i8);
-            let cr = _mm_set1_epi8(b'\r' as i8);
-            for i in 0..4 {
-                let bytes = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
-                let ends = _mm_or_si128(_mm_cmpeq_epi8(bytes, lf), _mm_cmpeq_epi8(bytes, cr));
-                // movemask yields 16 bits in an i32; as u16 keeps exactly them.
-                mask |= u64::from(_mm_movemask_epi8(ends) as u16) << (16 * i);
-            }
-        }
-        mask
-    }
+    line_end_mask(&block)
 }
 
 /// Whether any byte of `bytes` is below 0x0E: a control byte, among them every byte a value

@@ -350,8 +350,8 @@ fn write_lines<'e, const COPIED: bool>(
     text: &'e [u8],
 ) {
     // Checked here rather than inside the split so that the common one-line value writes its
-    // line inline: the split's several call sites keep this closure out of line (callgrind on
-    // the `small` encode benchmark: 345 instructions per event with the check inside, 325 here).
+    // line inline: the split's several call sites keep this closure out of line (measured:
+    // docs/performance.md, design notes).
     if scan::is_short_line(text) {
         return write_line(piece, name, text);
     }

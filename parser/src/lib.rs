@@ -54,11 +54,24 @@ extern crate alloc;
 extern crate std;
 
 mod event;
+mod field;
 mod limits;
 mod line;
+mod parser;
 mod scan;
 mod utf8;
 
-pub use event::{Event, Parser, Step};
+pub use event::Event;
+pub use field::{parse_retry, Field, FieldParser};
 pub use limits::{Limit, LimitExceeded, Limits};
-pub use line::{parse_retry, Field, FieldParser};
+pub use parser::{Parser, Step};
+
+/// Not part of the API: what ssewire-encoder shares with the parser, so that the SSE2 line-end
+/// mask (and its `unsafe`) is written once. Hidden from the docs, but semver-bound all the same:
+/// an encoder release accepts any compatible parser release, so an item here changes or goes
+/// only in a release that is incompatible anyway.
+#[doc(hidden)]
+pub mod shared {
+    #[cfg(target_arch = "x86_64")]
+    pub use crate::scan::line_end_mask;
+}

@@ -39,7 +39,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], ascii: bool, scratch: &'a mut String) 
 /// ASCII bytes as text, without looking at them again.
 ///
 /// Only for bytes that a [`crate::scan::Scan`] reported as all below 0x80: re-validating them
-/// with `str::from_utf8` made the `small` benchmark 2.7x slower (see `scan.rs`).
+/// with `str::from_utf8` made parsing much slower (docs/performance.md, design notes).
 #[inline(always)]
 #[allow(unsafe_code)]
 pub(crate) fn ascii(bytes: &[u8]) -> &str {

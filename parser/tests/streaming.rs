@@ -245,6 +245,43 @@ fn finishing_the_field_parser_drops_the_partial_line_and_restarts_the_stream() {
     assert_eq!(fields.feed(b"\xEF\xBB\xBFid\n").0, Ok(Some(Field::Id(""))));
 }
 
+#[test]
+fn both_levels_ask_for_more_input_only_once_the_chunk_is_used_up() {
+    // `Step::NeedInput` and the field level's `None` say the same thing: all of the chunk is
+    // used and nothing more completed. Every cut of a stream with every kind of line.
+    let stream: &[u8] =
+        b"\xEF\xBB\xBFid: 1\r\n: c\revent: e\ndata: x\xC3\xA9\r\nretry: 5\nz: q\n\ndata: y\n";
+    for cut in 0..=stream.len() {
+        let mut parser = Parser::new();
+        let mut fields = FieldParser::new();
+        for chunk in [&stream[..cut], &stream[cut..]] {
+            let mut input = chunk;
+            loop {
+                let (step, used) = parser.feed(input);
+                let need_input = matches!(step, Ok(Step::NeedInput));
+                assert!(!need_input || used == input.len(), "Parser, cut at {cut}");
+                input = &input[used..];
+                if need_input {
+                    break;
+                }
+            }
+            let mut input = chunk;
+            loop {
+                let (field, used) = fields.feed(input);
+                let need_input = matches!(field, Ok(None));
+                assert!(
+                    !need_input || used == input.len(),
+                    "FieldParser, cut at {cut}"
+                );
+                input = &input[used..];
+                if need_input {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// Every event's data and last event ID, and the parser's last event ID after each chunk.
 type IdTrace = (Vec<(String, String)>, Vec<String>);
 

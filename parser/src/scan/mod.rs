@@ -4,16 +4,25 @@
 //! per line costs more than the search. One pass over a 64-byte block yields a bit per CR/LF and
 //! a bit per byte ≥ 0x80; every line that ends in the block is then a `trailing_zeros`, and a line
 //! whose bytes have no high bit is ASCII, so valid UTF-8 without a second look (see
-//! `utf8::ascii`). Measured on the `small` benchmark (AMD EPYC, x86_64): SSE2 masks parse 2.2x
-//! faster than the portable SWAR masks, and skipping the UTF-8 re-check 2.7x faster than
-//! `str::from_utf8` per value (docs/performance.md).
+//! `utf8::ascii`).
 //!
-//! Three implementations give the same masks: SSE2 on x86_64 (part of its baseline), SWAR on
-//! every other target, and AVX2 on x86_64 CPUs that have it (looked for at run time; see
-//! [`Kernel`]), which halves the instructions per block: callgrind, 4 MiB of `small` through
-//! `feed_each`, 24.16 M → 22.72 M instructions; `multiline` 13.48 M → 11.53 M. Tests check them
-//! against each other and against a byte-by-byte model; `scripts/miri.sh` runs the parser's
-//! tests under Miri, once more built for AVX2.
+//! Three kernels give the same masks, one per file: SSE2 on x86_64 (part of its baseline), SWAR
+//! on every other target, and AVX2 on x86_64 CPUs that have it (looked for at run time; see
+//! [`Kernel`] and [`with_best_kernel`], the one place a kernel is chosen), which halves the
+//! instructions per block. Tests check them against each other and against a byte-by-byte
+//! model; `scripts/miri.sh` runs the parser's tests under Miri, once more built for AVX2.
+//!
+//! The measurements behind these choices: docs/performance.md, "Design notes from past
+//! measurements".
+
+// One kernel per file. Only `avx2` and `sse2` hold `unsafe` (intrinsics), each call with its
+// `// SAFETY:` argument.
+#[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod sse2;
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(crate) mod swar;
 
 /// One bit per byte of a 64-byte block (bit `i` for byte `i`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +44,15 @@ pub(crate) fn masks(block: &[u8; 64]) -> Masks {
     {
         swar::masks(block)
     }
+}
+
+/// One bit per CR or LF in `block` (bit `i` for byte `i`): the SSE2 kernel's `eol` mask, for
+/// ssewire-encoder, which splits data at line ends 64 bytes at a time on x86_64 (exported
+/// as `ssewire_parser::shared::line_end_mask`). Inlined, the unused `high` mask compiles away.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn line_end_mask(block: &[u8; 64]) -> u64 {
+    sse2::masks(block).eol
 }
 
 /// Whether `block` may hold a CR, an LF or a byte ≥ 0x80: true when it holds any byte below
@@ -109,6 +127,32 @@ impl Kernel for Baseline {
     }
 }
 
+/// Work on one chunk's [`Scan`], whatever its kernel: [`with_best_kernel`] picks the kernel,
+/// and `run` is compiled once per kernel, so the kernel's block questions inline into it.
+pub(crate) trait KernelTask<'i> {
+    /// What the work returns.
+    type Output;
+    /// Does the work on `scan`.
+    fn run<K: Kernel>(self, scan: Scan<'i, K>) -> Self::Output;
+}
+
+/// Runs `task` on a scan of `input` with the best kernel this CPU has: AVX2 where it is found
+/// (see [`avx2::Avx2::detect`]), the [`Baseline`] otherwise. The one place a kernel is chosen.
+///
+/// With AVX2, `task` runs inside a function compiled for AVX2 (`Avx2::run`), into which the
+/// task, its loops and the kernel inline; the baseline's copy inlines into the caller. So the
+/// caller should be out of line and entered once per chunk, not per line. The chunk and the
+/// task travel as separate arguments: a task of one or two words then goes in registers, as
+/// the arguments of the two hand-written dispatches this replaced did.
+#[inline(always)]
+pub(crate) fn with_best_kernel<'i, T: KernelTask<'i>>(input: &'i [u8], task: T) -> T::Output {
+    #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+    if let Some(avx2) = avx2::Avx2::detect() {
+        return avx2.run(input, task);
+    }
+    task.run(Scan::new(input))
+}
+
 /// From `at`, inside a line that already filled a whole block: the first block that may end
 /// it (or the chunk's short last block), and `high` updated for the blocks skipped. Asks the
 /// blocks only whether they end the line and, while the line is ASCII so far, whether they hold
@@ -135,283 +179,6 @@ fn skip_long_line<K: Kernel>(
         at += 64;
     }
     (at, high)
-}
-
-/// The AVX2 kernel: SSE2's questions, 32 bytes per instruction. An x86_64 CPU need not have
-/// AVX2, so it is looked for at run time (with the `std` feature), or known at compile time
-/// when the build targets AVX2 (e.g. `-C target-cpu=native` on such a CPU).
-#[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
-pub(crate) mod avx2 {
-    use core::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
-        _mm256_or_si256, _mm256_set1_epi8,
-    };
-
-    use super::{Kernel, Masks};
-
-    /// Proof that the CPU runs AVX2: only [`Avx2::detect`] makes one.
-    #[derive(Clone, Copy, Debug)]
-    pub(crate) struct Avx2 {
-        _detected: (),
-    }
-
-    impl Avx2 {
-        /// The kernel, when the CPU has AVX2. The run-time check is a load and a bit test
-        /// (std caches what `cpuid` said).
-        #[inline(always)]
-        pub(crate) fn detect() -> Option<Self> {
-            #[cfg(target_feature = "avx2")]
-            let found = true;
-            #[cfg(not(target_feature = "avx2"))]
-            let found = std::is_x86_feature_detected!("avx2");
-            found.then_some(Avx2 { _detected: () })
-        }
-    }
-
-    impl Kernel for Avx2 {
-        #[inline(always)]
-        #[allow(unsafe_code)]
-        fn masks(self, block: &[u8; 64]) -> Masks {
-            // SAFETY: `self` exists, so `detect` found AVX2 on this CPU.
-            unsafe { masks(block) }
-        }
-
-        #[inline(always)]
-        #[allow(unsafe_code)]
-        fn maybe_special(self, block: &[u8; 64]) -> bool {
-            // SAFETY: as in `masks`.
-            unsafe { maybe_special(block) }
-        }
-
-        #[inline(always)]
-        #[allow(unsafe_code)]
-        fn any(self, block: &[u8; 64]) -> (bool, bool) {
-            // SAFETY: as in `masks`.
-            unsafe { any(block) }
-        }
-
-        #[inline(always)]
-        #[allow(unsafe_code)]
-        fn skip_long_line(self, input: &[u8], at: usize, high: u64) -> (usize, u64) {
-            // SAFETY: as in `masks`.
-            unsafe { skip_long_line(self, input, at, high) }
-        }
-    }
-
-    #[target_feature(enable = "avx2")]
-    #[inline(never)]
-    #[allow(unsafe_code)]
-    unsafe fn skip_long_line(kernel: Avx2, input: &[u8], at: usize, high: u64) -> (usize, u64) {
-        super::skip_long_line(kernel, input, at, high)
-    }
-
-    /// The two 32-byte halves of `block`.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    #[allow(unsafe_code)]
-    unsafe fn halves(block: &[u8; 64]) -> (__m256i, __m256i) {
-        // SAFETY: the caller runs on a CPU with AVX2; the loads read `block[0..32]` and
-        // `block[32..64]`, inside the array, and need no alignment.
-        unsafe {
-            (
-                _mm256_loadu_si256(block.as_ptr().cast()),
-                _mm256_loadu_si256(block.as_ptr().add(32).cast()),
-            )
-        }
-    }
-
-    /// The 64 bits of the byte masks of two halves.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    #[allow(unsafe_code)]
-    // Rust 1.87 made movemask safe to call here; the crate's minimum, 1.81, needs the block.
-    #[allow(unused_unsafe)]
-    unsafe fn bits(lo: __m256i, hi: __m256i) -> u64 {
-        // SAFETY: the caller runs on a CPU with AVX2. movemask yields 32 bits in an i32; as
-        // u32 keeps exactly them.
-        unsafe {
-            u64::from(_mm256_movemask_epi8(lo) as u32)
-                | u64::from(_mm256_movemask_epi8(hi) as u32) << 32
-        }
-    }
-
-    /// 0xFF in each byte of `v` that is CR or LF, 0 elsewhere.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    #[allow(unsafe_code)]
-    // Rust 1.87 made these intrinsics safe to call here; the crate's minimum, 1.81, needs it.
-    #[allow(unused_unsafe)]
-    unsafe fn line_ends(v: __m256i) -> __m256i {
-        // SAFETY: the caller runs on a CPU with AVX2.
-        unsafe {
-            let lf = _mm256_set1_epi8(b'\n' as i8);
-            let cr = _mm256_set1_epi8(b'\r' as i8);
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr))
-        }
-    }
-
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    #[allow(unsafe_code)]
-    unsafe fn masks(block: &[u8; 64]) -> Masks {
-        // SAFETY: the caller runs on a CPU with AVX2; `halves` reads inside `block`.
-        unsafe {
-            let (lo, hi) = halves(block);
-            Masks {
-                eol: bits(line_ends(lo), line_ends(hi)),
-                high: bits(lo, hi),
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    #[allow(unsafe_code)]
-    unsafe fn maybe_special(block: &[u8; 64]) -> bool {
-        // SAFETY: as in `masks`.
-        unsafe {
-            let (lo, hi) = halves(block);
-            // Signed, as in SSE2's: 0x0E > byte also holds for bytes ≥ 0x80.
-            let limit = _mm256_set1_epi8(0x0E);
-            let any = _mm256_or_si256(_mm256_cmpgt_epi8(limit, lo), _mm256_cmpgt_epi8(limit, hi));
-            _mm256_movemask_epi8(any) != 0
-        }
-    }
-
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    #[allow(unsafe_code)]
-    unsafe fn any(block: &[u8; 64]) -> (bool, bool) {
-        // SAFETY: as in `masks`.
-        unsafe {
-            let (lo, hi) = halves(block);
-            let eol = _mm256_or_si256(line_ends(lo), line_ends(hi));
-            let high = _mm256_or_si256(lo, hi);
-            (
-                _mm256_movemask_epi8(eol) != 0,
-                _mm256_movemask_epi8(high) != 0,
-            )
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod sse2 {
-    use core::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-
-    use super::Masks;
-
-    #[inline(always)]
-    #[allow(unsafe_code)]
-    pub(super) fn maybe_special(block: &[u8; 64]) -> bool {
-        // SAFETY: as in `masks`: SSE2 is baseline on x86_64, and the four loads read
-        // `block[0..16]`, `[16..32]`, `[32..48]` and `[48..64]`, all inside the array.
-        unsafe {
-            // Signed: bytes ≥ 0x80 are negative, so `< 0x0E` catches them with CR and LF.
-            let limit = _mm_set1_epi8(0x0E);
-            let low = |i: usize| {
-                _mm_cmplt_epi8(_mm_loadu_si128(block.as_ptr().add(16 * i).cast()), limit)
-            };
-            let any = _mm_or_si128(_mm_or_si128(low(0), low(1)), _mm_or_si128(low(2), low(3)));
-            _mm_movemask_epi8(any) != 0
-        }
-    }
-
-    #[inline(always)]
-    #[allow(unsafe_code)]
-    pub(super) fn any(block: &[u8; 64]) -> (bool, bool) {
-        // SAFETY: as in `masks`: SSE2 is baseline on x86_64, and the four loads read
-        // `block[0..16]`, `[16..32]`, `[32..48]` and `[48..64]`, all inside the array.
-        unsafe {
-            let lf = _mm_set1_epi8(b'\n' as i8);
-            let cr = _mm_set1_epi8(b'\r' as i8);
-            let load = |i: usize| _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
-            let (a, b, c, d) = (load(0), load(1), load(2), load(3));
-            let ends = |v| _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr));
-            let eol = _mm_or_si128(
-                _mm_or_si128(ends(a), ends(b)),
-                _mm_or_si128(ends(c), ends(d)),
-            );
-            let high = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d));
-            (_mm_movemask_epi8(eol) != 0, _mm_movemask_epi8(high) != 0)
-        }
-    }
-
-    #[inline(always)]
-    #[allow(unsafe_code)]
-    pub(super) fn masks(block: &[u8; 64]) -> Masks {
-        let mut eol = 0u64;
-        let mut high = 0u64;
-        // SAFETY: SSE2 is part of the x86_64 baseline, so every x86_64 CPU runs these
-        // intrinsics. Each `_mm_loadu_si128` reads the 16 bytes at `block[16 * i..16 * i + 16]`,
-        // i < 4, all inside the 64-byte array, and requires no alignment.
-        unsafe {
-            let lf = _mm_set1_epi8(b'\n' as i8);
-            let cr = _mm_set1_epi8(b'\r' as i8);
-            for i in 0..4 {
-                let bytes = _mm_loadu_si128(block.as_ptr().add(16 * i).cast());
-                let ends = _mm_or_si128(_mm_cmpeq_epi8(bytes, lf), _mm_cmpeq_epi8(bytes, cr));
-                // movemask yields 16 bits in an i32; as u16 keeps exactly them.
-                eol |= u64::from(_mm_movemask_epi8(ends) as u16) << (16 * i);
-                high |= u64::from(_mm_movemask_epi8(bytes) as u16) << (16 * i);
-            }
-        }
-        Masks { eol, high }
-    }
-}
-
-/// The portable masks: eight bytes at a time in a `u64`.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-pub(crate) mod swar {
-    use super::Masks;
-
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    const ONES: u64 = 0x0101_0101_0101_0101;
-
-    /// 0x80 in each byte of `word` that is zero, 0 elsewhere (exact: no borrow between bytes,
-    /// because the low seven bits are added before the high bit is looked at).
-    #[inline(always)]
-    fn zero_bytes(word: u64) -> u64 {
-        !(((word & LOW7).wrapping_add(LOW7)) | word | LOW7)
-    }
-
-    /// The high bit of each byte of `flags`, gathered into 8 bits.
-    #[inline(always)]
-    fn gather(flags: u64) -> u64 {
-        ((flags >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
-    }
-
-    /// Whether any byte of `block` is below 0x0E or at least 0x80.
-    #[inline(always)]
-    pub(crate) fn maybe_special(block: &[u8; 64]) -> bool {
-        block.chunks_exact(8).fold(false, |special, word| {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(word);
-            let word = u64::from_le_bytes(bytes);
-            // A byte below 0x0E sets its high bit in the difference; a borrow into the next byte
-            // only comes from such a byte, so it cannot make a false answer true.
-            special | ((word.wrapping_sub(ONES * 0x0E) | word) & !LOW7 != 0)
-        })
-    }
-
-    #[inline(always)]
-    pub(crate) fn masks(block: &[u8; 64]) -> Masks {
-        let mut eol = 0u64;
-        let mut high = 0u64;
-        for (i, word) in block.chunks_exact(8).enumerate() {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(word);
-            let word = u64::from_le_bytes(bytes);
-            let ends = zero_bytes(word ^ (ONES * u64::from(b'\n')))
-                | zero_bytes(word ^ (ONES * u64::from(b'\r')));
-            eol |= gather(ends) << (8 * i);
-            high |= gather(word & !LOW7) << (8 * i);
-        }
-        Masks { eol, high }
-    }
 }
 
 /// `Scan::start` before any block is loaded: every index `at` of a chunk gives

@@ -1,0 +1,149 @@
+//! The scan's kernels (SSE2 or SWAR everywhere, AVX2 where the CPU has it) must give the
+//! parser the same steps. The public API uses the one the CPU runs, so the other is reached
+//! here, through the bodies the dispatch calls.
+use super::*;
+use crate::scan::Baseline;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// What a stream yields, chunk by chunk: each step and error, and the last event ID and
+/// reconnection time after every chunk.
+type Trace = Vec<String>;
+
+fn note_chunk_end(parser: &Parser, trace: &mut Trace) {
+    trace.push(format!(
+        "end id={:?} retry={:?}",
+        parser.last_event_id(),
+        parser.reconnection_time()
+    ));
+}
+
+fn through_feed<K: Kernel>(limits: Limits, kernel: Option<K>, chunks: &[&[u8]]) -> Trace {
+    let mut parser = Parser::with_limits(limits);
+    let mut trace = Trace::new();
+    for chunk in chunks {
+        let mut rest = *chunk;
+        loop {
+            let (step, used) = match kernel {
+                Some(kernel) => parser.feed_with(Scan::with_kernel(rest, kernel)),
+                None => parser.feed(rest),
+            };
+            rest = &rest[used..];
+            match step {
+                Ok(Step::NeedInput) => break,
+                step => trace.push(format!("{step:?}")),
+            }
+        }
+        note_chunk_end(&parser, &mut trace);
+    }
+    trace
+}
+
+fn through_feed_each<K: Kernel>(limits: Limits, kernel: Option<K>, chunks: &[&[u8]]) -> Trace {
+    let mut parser = Parser::with_limits(limits);
+    let mut trace = Trace::new();
+    for chunk in chunks {
+        let each = |step: Result<Step<'_>, LimitExceeded>| trace.push(format!("{step:?}"));
+        match kernel {
+            Some(kernel) => parser.feed_each_with(Scan::with_kernel(chunk, kernel), each),
+            None => parser.feed_each(chunk, each),
+        }
+        note_chunk_end(&parser, &mut trace);
+    }
+    trace
+}
+
+/// A stream of SSE-shaped pieces: every field, comments, lines of every length around the
+/// 64-byte blocks (and past them), all three line ends, non-ASCII, invalid UTF-8 and NUL.
+fn stream(seed: u64) -> Vec<u8> {
+    const PIECES: &[&[u8]] = &[
+        b"data: ",
+        b"data:",
+        b"id: ",
+        b"event: ",
+        b"retry: 1500",
+        b"retry: 15x",
+        b": keep-alive",
+        b"dat",
+        b"\xC3\xA9t\xC3\xA9",
+        b"\xFF\xFE",
+        b"\0",
+        b"\n",
+        b"\n",
+        b"\n\n",
+        b"\r",
+        b"\r\n",
+        b"\r\n\r\n",
+        b"{\"k\":1}",
+    ];
+    let mut state = seed | 1;
+    let mut out = Vec::new();
+    for _ in 0..120 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        match state % 24 {
+            n if (n as usize) < PIECES.len() => out.extend_from_slice(PIECES[n as usize]),
+            // Runs of plain text that end inside, at and past block edges.
+            n => {
+                out.extend(core::iter::repeat(b'x').take((state >> 8) as usize % 200 + n as usize))
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_kernel_gives_the_steps_of_the_public_api_at_every_chunking() {
+    let avx2 = crate::scan::avx2_for_tests();
+    if avx2.is_none() {
+        // Nothing to compare the baseline with; the public API runs the baseline here.
+        std::eprintln!("this CPU has no AVX2: only the baseline kernel is checked");
+    }
+    // Under Miri (scripts/miri.sh), a few streams at a few chunkings: it checks memory, not
+    // arithmetic, and the full sweep would take it hours.
+    let seeds = if cfg!(miri) { 1..3u64 } else { 1..60u64 };
+    for seed in seeds {
+        let bytes = stream(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        for limits in [
+            Limits::default(),
+            Limits::default()
+                .max_line_bytes(150)
+                .max_event_data_bytes(400),
+        ] {
+            let sizes = match cfg!(miri) {
+                true => vec![7, 64, bytes.len().max(1)],
+                false => vec![1, 3, 16, 63, 64, 65, 200, bytes.len().max(1)],
+            };
+            for size in sizes {
+                let chunks: Vec<&[u8]> = bytes.chunks(size).collect();
+                let public = through_feed::<Baseline>(limits, None, &chunks);
+                assert_eq!(
+                    through_feed(limits, Some(Baseline), &chunks),
+                    public,
+                    "feed, baseline, seed {seed}, chunks of {size}"
+                );
+                let public_each = through_feed_each::<Baseline>(limits, None, &chunks);
+                assert_eq!(
+                    through_feed_each(limits, Some(Baseline), &chunks),
+                    public_each,
+                    "feed_each, baseline, seed {seed}, chunks of {size}"
+                );
+                if let Some(avx2) = avx2 {
+                    assert_eq!(
+                        through_feed(limits, Some(avx2), &chunks),
+                        public,
+                        "feed, AVX2, seed {seed}, chunks of {size}"
+                    );
+                    assert_eq!(
+                        through_feed_each(limits, Some(avx2), &chunks),
+                        public_each,
+                        "feed_each, AVX2, seed {seed}, chunks of {size}"
+                    );
+                }
+            }
+        }
+    }
+}
