@@ -9,7 +9,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use ssewire_encoder::{Comment, Event as EncoderEvent, EventId, EventType};
-use ssewire_parser::{FieldParser, LimitExceeded, Limits, Parser, Step};
+use ssewire_parser::{FieldParser, FieldStep, LimitExceeded, Limits, Parser, Step};
 
 use crate::{reference, Output};
 
@@ -63,8 +63,8 @@ fn fields(limits: Limits, chunks: &[&[u8]]) -> Vec<String> {
             let (field, used) = parser.feed(input);
             input = &input[used..];
             match field {
-                Ok(Some(field)) => out.push(format!("{field:?}")),
-                Ok(None) => break,
+                Ok(FieldStep::Field(field)) => out.push(format!("{field:?}")),
+                Ok(FieldStep::NeedInput) => break,
                 Err(limit) => out.push(limit.to_string()),
             }
         }

@@ -4,7 +4,7 @@
 use ssewire_conformance::{
     parse_with_ssewire, reference, Case, Chunkings, Output, Runner, CASE_FILES,
 };
-use ssewire_parser::{parse_retry, Field, FieldParser, Limits};
+use ssewire_parser::{parse_retry, Field, FieldParser, FieldStep, Limits};
 
 #[test]
 fn every_case_is_named_by_its_path_and_cites_a_source() {
@@ -83,16 +83,20 @@ fn parse_with_field_parser(chunks: &[&[u8]]) -> Vec<Output> {
             let (field, used) = fields.feed(input);
             input = &input[used..];
             match field.expect("no limits") {
-                None => break,
-                Some(Field::Data(value)) => {
+                FieldStep::NeedInput => break,
+                FieldStep::Field(Field::Data(value)) => {
                     let data = data.get_or_insert_with(String::new);
                     data.push_str(value);
                     data.push('\n');
                 }
-                Some(Field::EventType(value)) => event_type = value.to_owned(),
-                Some(Field::Id(value)) if !value.contains('\0') => id_buffer = value.to_owned(),
-                Some(Field::Retry(value)) => out.extend(parse_retry(value).map(Output::Retry)),
-                Some(Field::BlankLine) => {
+                FieldStep::Field(Field::EventType(value)) => event_type = value.to_owned(),
+                FieldStep::Field(Field::Id(value)) if !value.contains('\0') => {
+                    id_buffer = value.to_owned()
+                }
+                FieldStep::Field(Field::Retry(value)) => {
+                    out.extend(parse_retry(value).map(Output::Retry))
+                }
+                FieldStep::Field(Field::BlankLine) => {
                     last_event_id.clone_from(&id_buffer);
                     if let Some(mut data) = data.take() {
                         data.pop();
@@ -105,7 +109,7 @@ fn parse_with_field_parser(chunks: &[&[u8]]) -> Vec<Output> {
                     }
                     event_type.clear();
                 }
-                Some(Field::Id(_) | Field::Comment(_) | Field::Unknown { .. }) => {}
+                FieldStep::Field(Field::Id(_) | Field::Comment(_) | Field::Unknown { .. }) => {}
             }
         }
     }

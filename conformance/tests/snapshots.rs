@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use ssewire_conformance::{escape_truncated, parse_with_ssewire, Case};
 use ssewire_encoder::{Comment, Event, EventId, EventType};
-use ssewire_parser::{Field, FieldParser, Limits, Parser};
+use ssewire_parser::{Field, FieldParser, FieldStep, Limits, Parser};
 
 /// One snapshot per area: each case's input, then what the parser reports, comments included
 /// (from the field level), long text cut short.
@@ -21,7 +21,7 @@ fn parsed_output_of_every_case() {
         let _ = writeln!(text, "input: \"{}\"", escape_truncated(&case.input, 160));
         let mut fields = FieldParser::with_limits(Limits::UNLIMITED);
         let mut input = &case.input[..];
-        while let (Ok(Some(field)), used) = fields.feed(input) {
+        while let (Ok(FieldStep::Field(field)), used) = fields.feed(input) {
             input = &input[used..];
             if let Field::Comment(comment) = field {
                 let _ = writeln!(

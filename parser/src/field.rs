@@ -17,10 +17,10 @@ use crate::utf8;
 /// rules of [`crate::Parser`] (an `id` with NUL, a non-digit `retry`).
 ///
 /// ```
-/// use ssewire_parser::{Field, FieldParser};
+/// use ssewire_parser::{Field, FieldParser, FieldStep};
 /// let mut fields = FieldParser::new();
-/// let (field, used) = fields.feed(b"data:  two spaces\n");
-/// assert_eq!(field, Ok(Some(Field::Data(" two spaces"))));
+/// let (step, used) = fields.feed(b"data:  two spaces\n");
+/// assert_eq!(step, Ok(FieldStep::Field(Field::Data(" two spaces"))));
 /// assert_eq!(used, 18);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -110,6 +110,16 @@ pub(crate) fn parse_retry_bytes(value: &[u8]) -> Option<u64> {
     }))
 }
 
+/// What one [`FieldParser::feed`] found: a field, or the end of the chunk. The field level's
+/// counterpart of [`Step`](crate::Step), with the same "need more input" signal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldStep<'a> {
+    /// One complete line, as a field.
+    Field(Field<'a>),
+    /// All of the chunk is used and no line completed: feed the next chunk.
+    NeedInput,
+}
+
 /// The field-level parser: pushes chunks in, pulls [`Field`]s out.
 ///
 /// Use this level to see every line, comments and unknown fields included (a linter, a proxy
@@ -117,16 +127,16 @@ pub(crate) fn parse_retry_bytes(value: &[u8]) -> Option<u64> {
 /// machinery, BOM and line-end handling; every line it reports is subject to [`Limits::line`].
 ///
 /// ```
-/// use ssewire_parser::{Field, FieldParser};
+/// use ssewire_parser::{FieldParser, FieldStep};
 /// let mut fields = FieldParser::new();
 /// let mut input: &[u8] = b"\xEF\xBB\xBF: hi\r\nevent: tick\rdata\n\n";
 /// let mut seen = Vec::new();
 /// loop {
-///     let (field, used) = fields.feed(input);
+///     let (step, used) = fields.feed(input);
 ///     input = &input[used..];
-///     match field.unwrap() {
-///         Some(field) => seen.push(format!("{field:?}")),
-///         None => break,
+///     match step.unwrap() {
+///         FieldStep::Field(field) => seen.push(format!("{field:?}")),
+///         FieldStep::NeedInput => break,
 ///     }
 /// }
 /// assert_eq!(seen, ["Comment(\"hi\")", "EventType(\"tick\")", "Data(\"\")", "BlankLine"]);
@@ -169,11 +179,10 @@ impl FieldParser {
 
     /// Parses from the start of `input` up to and including the next complete line.
     ///
-    /// Returns the field and how many bytes of `input` it used: pass `&input[used..]` next
-    /// time, and a new chunk once the field is `None` (then `used == input.len()`). `None` says
-    /// "need more input" as [`Step::NeedInput`](crate::Step::NeedInput) does at the event
-    /// level: all of the chunk is used and no line completed. A chunk may end anywhere, inside
-    /// a line, a CRLF or a UTF-8 sequence.
+    /// Returns the step and how many bytes of `input` it used: pass `&input[used..]` next
+    /// time, and a new chunk after [`FieldStep::NeedInput`] (then `used == input.len()`), which
+    /// says "need more input" exactly as [`Step::NeedInput`](crate::Step::NeedInput) does at
+    /// the event level. A chunk may end anywhere, inside a line, a CRLF or a UTF-8 sequence.
     ///
     /// # Errors
     /// [`LimitExceeded`] when a line is longer than [`Limits::line`]; the line is dropped and the
@@ -183,24 +192,24 @@ impl FieldParser {
     /// Never.
     ///
     /// ```
-    /// use ssewire_parser::{Field, FieldParser};
+    /// use ssewire_parser::{Field, FieldParser, FieldStep};
     /// let mut fields = FieldParser::new();
-    /// assert_eq!(fields.feed(b"retry: 10"), (Ok(None), 9));
-    /// assert_eq!(fields.feed(b"00\r"), (Ok(Some(Field::Retry("1000"))), 3));
+    /// assert_eq!(fields.feed(b"retry: 10"), (Ok(FieldStep::NeedInput), 9));
+    /// assert_eq!(fields.feed(b"00\r"), (Ok(FieldStep::Field(Field::Retry("1000"))), 3));
     /// ```
     pub fn feed<'a>(
         &'a mut self,
         input: &'a [u8],
-    ) -> (Result<Option<Field<'a>>, LimitExceeded>, usize) {
+    ) -> (Result<FieldStep<'a>, LimitExceeded>, usize) {
         if self.lines.take_short(input, Keep::All) {
             self.lines.advance(input.len());
-            return (Ok(None), input.len());
+            return (Ok(FieldStep::NeedInput), input.len());
         }
         let mut pos = 0;
         let next = self.lines.next(&mut Scan::new(input), &mut pos, Keep::All);
         self.lines.advance(pos);
         let at = match next {
-            Next::NeedInput => return (Ok(None), pos),
+            Next::NeedInput => return (Ok(FieldStep::NeedInput), pos),
             Next::TooLong(err) => return (Err(err), pos),
             Next::Line(at) => at,
         };
@@ -210,18 +219,18 @@ impl FieldParser {
             }
             LineAt::Carry { ascii } => utf8::decode(&self.lines.carry, ascii, &mut self.scratch),
         };
-        (Ok(Some(Field::from_line(line))), pos)
+        (Ok(FieldStep::Field(Field::from_line(line))), pos)
     }
 
     /// Ends the stream: a line still incomplete is dropped (the spec processes only lines that
     /// end), and the parser is ready for a new stream (its BOM included).
     ///
     /// ```
-    /// use ssewire_parser::FieldParser;
+    /// use ssewire_parser::{Field, FieldParser, FieldStep};
     /// let mut fields = FieldParser::new();
-    /// assert_eq!(fields.feed(b"data: never ended"), (Ok(None), 17));
+    /// assert_eq!(fields.feed(b"data: never ended"), (Ok(FieldStep::NeedInput), 17));
     /// fields.finish();
-    /// assert_eq!(fields.feed(b"\n").0, Ok(Some(ssewire_parser::Field::BlankLine)));
+    /// assert_eq!(fields.feed(b"\n").0, Ok(FieldStep::Field(Field::BlankLine)));
     /// ```
     pub fn finish(&mut self) {
         self.lines.reset();

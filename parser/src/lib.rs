@@ -62,7 +62,7 @@ mod scan;
 mod utf8;
 
 pub use event::Event;
-pub use field::{parse_retry, Field, FieldParser};
+pub use field::{parse_retry, Field, FieldParser, FieldStep};
 pub use limits::{Limit, LimitExceeded, Limits};
 pub use parser::{Parser, Step};
 

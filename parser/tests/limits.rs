@@ -1,7 +1,7 @@
 //! Limits: a clear error at the same point of the stream whatever the chunking, every earlier
 //! event delivered first, and the stream going on after it.
 
-use ssewire_parser::{FieldParser, Limit, LimitExceeded, Limits, Parser, Step};
+use ssewire_parser::{FieldParser, FieldStep, Limit, LimitExceeded, Limits, Parser, Step};
 
 #[derive(Debug, PartialEq)]
 enum Seen {
@@ -168,7 +168,9 @@ fn the_field_level_limits_every_line_and_goes_on() {
     input = &input[used..];
     assert_eq!(
         fields.feed(input).0,
-        Ok(Some(ssewire_parser::Field::Id("")))
+        Ok(ssewire_parser::FieldStep::Field(ssewire_parser::Field::Id(
+            ""
+        )))
     );
 }
 
@@ -211,8 +213,8 @@ fn fields(limits: Limits, chunks: &[&[u8]]) -> Vec<String> {
             let (field, used) = fields.feed(input);
             input = &input[used..];
             match field {
-                Ok(Some(field)) => seen.push(format!("{field:?}")),
-                Ok(None) => break,
+                Ok(FieldStep::Field(field)) => seen.push(format!("{field:?}")),
+                Ok(FieldStep::NeedInput) => break,
                 Err(err) => seen.push(err.to_string()),
             }
         }

@@ -1,6 +1,6 @@
 //! Step by step: what each `feed` returns, and how much it used, at the awkward splits.
 
-use ssewire_parser::{Event, Field, FieldParser, Parser, Step};
+use ssewire_parser::{Event, Field, FieldParser, FieldStep, Parser, Step};
 
 fn event<'a>(event_type: &'a str, data: &'a str, id: &'a str) -> Step<'a> {
     Step::Event(Event::new(event_type, data, id))
@@ -30,11 +30,11 @@ fn a_bom_split_two_then_one_is_stripped() {
 #[test]
 fn bytes_that_start_like_a_bom_but_are_not_one_stay_in_the_first_line() {
     let mut fields = FieldParser::new();
-    assert_eq!(fields.feed(b"\xEF\xBB"), (Ok(None), 2));
+    assert_eq!(fields.feed(b"\xEF\xBB"), (Ok(FieldStep::NeedInput), 2));
     assert_eq!(
         fields.feed(b"x: y\n"),
         (
-            Ok(Some(Field::Unknown {
+            Ok(FieldStep::Field(Field::Unknown {
                 name: "\u{FFFD}x",
                 value: "y"
             })),
@@ -49,7 +49,7 @@ fn only_the_first_bom_of_a_stream_is_stripped() {
     let (field, _) = fields.feed(b"\xEF\xBB\xBF\xEF\xBB\xBFdata\n");
     assert_eq!(
         field,
-        Ok(Some(Field::Unknown {
+        Ok(FieldStep::Field(Field::Unknown {
             name: "\u{FEFF}data",
             value: ""
         }))
@@ -216,8 +216,8 @@ fn the_field_level_reports_every_kind_of_line() {
         let (field, used) = fields.feed(input);
         input = &input[used..];
         match field.unwrap() {
-            Some(field) => seen.push(format!("{field:?}")),
-            None => break,
+            FieldStep::Field(field) => seen.push(format!("{field:?}")),
+            FieldStep::NeedInput => break,
         }
     }
     assert_eq!(
@@ -237,12 +237,15 @@ fn the_field_level_reports_every_kind_of_line() {
 #[test]
 fn finishing_the_field_parser_drops_the_partial_line_and_restarts_the_stream() {
     let mut fields = FieldParser::new();
-    assert_eq!(fields.feed(b"data: cut"), (Ok(None), 9));
+    assert_eq!(fields.feed(b"data: cut"), (Ok(FieldStep::NeedInput), 9));
     fields.finish();
-    assert_eq!(fields.feed(b"\n").0, Ok(Some(Field::BlankLine)));
+    assert_eq!(fields.feed(b"\n").0, Ok(FieldStep::Field(Field::BlankLine)));
     // A new stream: its BOM is stripped again.
     fields.finish();
-    assert_eq!(fields.feed(b"\xEF\xBB\xBFid\n").0, Ok(Some(Field::Id(""))));
+    assert_eq!(
+        fields.feed(b"\xEF\xBB\xBFid\n").0,
+        Ok(FieldStep::Field(Field::Id("")))
+    );
 }
 
 #[test]
@@ -268,7 +271,7 @@ fn both_levels_ask_for_more_input_only_once_the_chunk_is_used_up() {
             let mut input = chunk;
             loop {
                 let (field, used) = fields.feed(input);
-                let need_input = matches!(field, Ok(None));
+                let need_input = matches!(field, Ok(FieldStep::NeedInput));
                 assert!(
                     !need_input || used == input.len(),
                     "FieldParser, cut at {cut}"

@@ -1,7 +1,7 @@
 //! This project's parser and encoder, wrapped like the peers so they run in the same harness.
 
 use bytes::Bytes;
-use ssewire_parser::{Field, FieldParser, Limits, Parser, Step};
+use ssewire_parser::{Field, FieldParser, FieldStep, Limits, Parser, Step};
 
 use crate::{EncodeItem, Sink, SseEncoder, SseParser};
 
@@ -79,27 +79,27 @@ impl SseParser for Fields {
                 let (field, used) = fields.feed(input);
                 input = &input[used..];
                 match field {
-                    Ok(Some(Field::Data(value))) => {
+                    Ok(FieldStep::Field(Field::Data(value))) => {
                         if has_data {
                             data.push('\n');
                         }
                         data.push_str(value);
                         has_data = true;
                     }
-                    Ok(Some(Field::EventType(value))) => {
+                    Ok(FieldStep::Field(Field::EventType(value))) => {
                         event_type.clear();
                         event_type.push_str(value);
                     }
-                    Ok(Some(Field::Id(value))) if !value.contains('\0') => {
+                    Ok(FieldStep::Field(Field::Id(value))) if !value.contains('\0') => {
                         id_buffer.clear();
                         id_buffer.push_str(value);
                     }
-                    Ok(Some(Field::Retry(value))) => {
+                    Ok(FieldStep::Field(Field::Retry(value))) => {
                         if let Some(millis) = ssewire_parser::parse_retry(value) {
                             sink.retry(millis);
                         }
                     }
-                    Ok(Some(Field::BlankLine)) => {
+                    Ok(FieldStep::Field(Field::BlankLine)) => {
                         if has_data {
                             let kind = if event_type.is_empty() {
                                 "message"
@@ -112,8 +112,8 @@ impl SseParser for Fields {
                         has_data = false;
                         event_type.clear();
                     }
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
+                    Ok(FieldStep::Field(_)) => {}
+                    Ok(FieldStep::NeedInput) => break,
                     Err(err) => sink.error(&err.to_string()),
                 }
             }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use ssewire_conformance::{Case, Output};
-use ssewire_parser::{Field, FieldParser, Limits};
+use ssewire_parser::{Field, FieldParser, FieldStep, Limits};
 
 use super::scenarios::{self, Scenario};
 use super::segmentation::Segmentation;
@@ -195,7 +195,7 @@ fn event_types(input: &[u8]) -> Vec<String> {
     while !rest.is_empty() {
         let (field, used) = fields.feed(rest);
         rest = &rest[used..];
-        if let Ok(Some(Field::EventType(name))) = field {
+        if let Ok(FieldStep::Field(Field::EventType(name))) = field {
             if !["", "open", "error"].contains(&name) && !types.iter().any(|t| t == name) {
                 types.push(name.to_owned());
             }
