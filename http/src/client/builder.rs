@@ -1,0 +1,259 @@
+//! The settings of an [`EventSource`](super::EventSource): the builder and the backoff policy.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, Uri};
+use ssewire_parser::{Limits, Parser};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::driver::{Driver, Phase};
+use super::{Cause, EventSource, Failure, ReadyState, UrlError};
+
+/// Exponential backoff with jitter, for reconnections that keep failing.
+///
+/// The n-th failure in a row waits the reconnection time × 2ⁿ⁻¹, capped at `max`; with
+/// jitter, a uniformly random time in the upper half of that, so that many clients dropped at
+/// once do not return at once. A connection that delivers an event resets the count.
+///
+/// ```
+/// use std::time::Duration;
+/// let backoff = ssewire_http::Backoff::exponential(Duration::from_secs(60)).jitter(false);
+/// assert_eq!(backoff.delay(Duration::from_secs(1), 3), Duration::from_secs(4));
+/// assert_eq!(backoff.delay(Duration::from_secs(1), 30), Duration::from_secs(60));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    pub(super) max: Duration,
+    pub(super) jitter: bool,
+}
+
+impl Backoff {
+    /// Doubling delays capped at `max`, with jitter.
+    ///
+    /// ```
+    /// let _ = ssewire_http::Backoff::exponential(std::time::Duration::from_secs(30));
+    /// ```
+    pub fn exponential(max: Duration) -> Self {
+        Backoff { max, jitter: true }
+    }
+
+    /// Turns jitter on or off.
+    ///
+    /// ```
+    /// let b = ssewire_http::Backoff::exponential(std::time::Duration::from_secs(30));
+    /// let _ = b.jitter(false);
+    /// ```
+    #[must_use]
+    pub fn jitter(mut self, on: bool) -> Self {
+        self.jitter = on;
+        self
+    }
+
+    /// The delay before the attempt after `failures` failures in a row (1 for the first).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = ssewire_http::Backoff::exponential(Duration::from_secs(10));
+    /// let d = b.delay(Duration::from_secs(2), 2);
+    /// assert!(d >= Duration::from_secs(2) && d <= Duration::from_secs(4));
+    /// ```
+    pub fn delay(&self, base: Duration, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(31);
+        let full = base.saturating_mul(1 << doublings).min(self.max);
+        if !self.jitter {
+            return full;
+        }
+        let half = full / 2;
+        let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+        half + Duration::from_nanos(fastrand::u64(0..=nanos))
+    }
+}
+
+type HeaderFn = Arc<dyn Fn() -> HeaderMap + Send + Sync>;
+
+/// Settings of an [`EventSource`]; [`EventSource::builder`] makes one.
+///
+/// ```
+/// use std::time::Duration;
+/// use ssewire_http::{Backoff, EventSource};
+/// let source = EventSource::builder("http://127.0.0.1:8080/events")
+///     .backoff(Backoff::exponential(Duration::from_secs(60)))
+///     .max_attempts(10)
+///     .idle_timeout(Duration::from_secs(45))
+///     .build();
+/// # drop(source);
+/// ```
+#[derive(Clone)]
+pub struct EventSourceBuilder {
+    pub(super) url: String,
+    pub(super) headers: Option<HeaderFn>,
+    pub(super) reconnection_time: Duration,
+    pub(super) backoff: Option<Backoff>,
+    pub(super) max_attempts: Option<u32>,
+    pub(super) idle_timeout: Option<Duration>,
+    pub(super) limits: Limits,
+    pub(super) last_event_id: String,
+}
+
+impl fmt::Debug for EventSourceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventSourceBuilder")
+            .field("url", &self.url)
+            .field("headers", &self.headers.is_some())
+            .field("reconnection_time", &self.reconnection_time)
+            .field("backoff", &self.backoff)
+            .field("max_attempts", &self.max_attempts)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("limits", &self.limits)
+            .field("last_event_id", &self.last_event_id)
+            .finish()
+    }
+}
+
+impl EventSourceBuilder {
+    /// Extra request headers, computed again for every attempt (e.g. a fresh token).
+    ///
+    /// ```
+    /// use http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
+    /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:8080/events").headers(|| {
+    ///     let mut headers = HeaderMap::new();
+    ///     headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer fresh"));
+    ///     headers
+    /// });
+    /// ```
+    #[must_use]
+    pub fn headers(mut self, make: impl Fn() -> HeaderMap + Send + Sync + 'static) -> Self {
+        self.headers = Some(Arc::new(make));
+        self
+    }
+
+    /// The reconnection time until the stream sends `retry` (default
+    /// [`DEFAULT_RECONNECTION_TIME`]).
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.reconnection_time(std::time::Duration::from_millis(500));
+    /// ```
+    #[must_use]
+    pub fn reconnection_time(mut self, time: Duration) -> Self {
+        self.reconnection_time = time;
+        self
+    }
+
+    /// Backs off exponentially when attempts keep failing (default: none, the spec's fixed
+    /// reconnection time).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.backoff(ssewire_http::Backoff::exponential(Duration::from_secs(60)));
+    /// ```
+    #[must_use]
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
+    /// Fails for good after this many attempts in a row end without an event (default:
+    /// unlimited, as the spec has it).
+    ///
+    /// ```
+    /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:1/").max_attempts(5);
+    /// ```
+    #[must_use]
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Treats a connection (or an attempt) silent for this long as dead and reconnects
+    /// (default: none). Servers' keep-alive comments count as traffic.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.idle_timeout(std::time::Duration::from_secs(45));
+    /// ```
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The parser's bounds on a line and an event (default [`Limits::default`]).
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.limits(ssewire_parser::Limits::default().max_event_data_bytes(1 << 20));
+    /// ```
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Starts as if an earlier stream had set this last event ID, so the first request sends
+    /// it as `Last-Event-ID` (e.g. one saved across a restart).
+    ///
+    /// ```
+    /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:1/").last_event_id("41");
+    /// ```
+    #[must_use]
+    pub fn last_event_id(mut self, id: &str) -> Self {
+        self.last_event_id = id.to_owned();
+        self
+    }
+
+    /// The client. It connects when first polled, on the tokio runtime polling it.
+    ///
+    /// ```
+    /// let source = ssewire_http::EventSource::builder("http://127.0.0.1:1/").build();
+    /// assert_eq!(source.ready_state(), ssewire_http::ReadyState::Connecting);
+    /// ```
+    pub fn build(self) -> EventSource {
+        let (state_tx, state_rx) = watch::channel(ReadyState::Connecting);
+        let cancel = CancellationToken::new();
+        let parser = Parser::with_limits(self.limits).with_last_event_id(&self.last_event_id);
+        let url = self.url.parse::<Uri>().map_err(|e| {
+            Failure::Url(UrlError::Invalid {
+                url: self.url.clone(),
+                cause: Cause::new(e),
+            })
+        });
+        let driver = Driver {
+            url,
+            config: self,
+            parser: Some(parser),
+            body: None,
+            connection: None,
+            failures: 0,
+            phase: Phase::Connect,
+            state: state_tx,
+        };
+        let token = cancel.clone();
+        let stream = futures_util::stream::unfold(driver, move |mut driver| {
+            let token = token.clone();
+            async move {
+                let item = tokio::select! {
+                    biased;
+                    () = token.cancelled() => None,
+                    item = driver.next() => item,
+                };
+                match item {
+                    Some(item) => Some((item, driver)),
+                    None => {
+                        driver.close();
+                        None
+                    }
+                }
+            }
+        });
+        EventSource {
+            stream: Box::pin(stream),
+            state: state_rx,
+            cancel,
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! The connection loop behind [`EventSource`](super::EventSource): attempts, redirects,
+//! response checks, reconnection delays.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::header::{HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION};
+use http::{HeaderMap, Request, StatusCode, Uri};
+use http_body_util::{BodyDataStream, Empty};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use ssewire_parser::Parser;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::stream::{EventStream, StreamError};
+
+use super::{
+    Body, Cause, Disconnect, EventSourceBuilder, Failure, ReadyState, RedirectError, SourceEvent,
+    UrlError, MAX_REDIRECTS,
+};
+
+pub(super) enum Phase {
+    Connect,
+    Wait(Duration),
+    Streaming,
+    Done,
+}
+
+/// Why an attempt did not give a stream.
+pub(super) enum Attempt {
+    Retry(Disconnect),
+    Fatal(Failure),
+}
+
+/// The connection loop behind [`EventSource`].
+pub(super) struct Driver {
+    pub(super) config: EventSourceBuilder,
+    /// Where the next attempt goes: the constructor's URL, then the last redirect's target.
+    pub(super) url: Result<Uri, Failure>,
+    /// Holds the last event ID and reconnection time between connections.
+    pub(super) parser: Option<Parser>,
+    pub(super) body: Option<Body>,
+    /// The task driving the current connection; aborted when the body is done with.
+    pub(super) connection: Option<JoinHandle<()>>,
+    pub(super) failures: u32,
+    pub(super) phase: Phase,
+    pub(super) state: watch::Sender<ReadyState>,
+}
+
+impl Driver {
+    fn set_state(&self, state: ReadyState) {
+        self.state.send_if_modified(|current| {
+            let changed = *current != state;
+            *current = state;
+            changed
+        });
+    }
+
+    pub(super) fn close(&mut self) {
+        self.end_body();
+        self.phase = Phase::Done;
+        self.set_state(ReadyState::Closed);
+    }
+
+    fn fail(&mut self, failure: Failure) -> Option<Result<SourceEvent, Failure>> {
+        self.close();
+        Some(Err(failure))
+    }
+
+    fn parser(&mut self) -> &mut Parser {
+        let limits = self.config.limits;
+        // Only a body holds the parser, and `end_body` gives it back; the fallback keeps the
+        // configured limits all the same.
+        self.parser
+            .get_or_insert_with(|| Parser::with_limits(limits))
+    }
+
+    fn reconnection_time(&mut self) -> Duration {
+        let configured = self.config.reconnection_time;
+        self.parser()
+            .reconnection_time()
+            .map_or(configured, Duration::from_millis)
+    }
+
+    fn end_body(&mut self) {
+        if let Some(body) = self.body.take() {
+            let mut parser = body.into_parser();
+            // The spec's end of file: an unterminated event is discarded.
+            parser.finish();
+            self.parser = Some(parser);
+        }
+        if let Some(connection) = self.connection.take() {
+            connection.abort();
+        }
+    }
+
+    fn reconnect(&mut self, cause: Disconnect) -> Option<Result<SourceEvent, Failure>> {
+        self.end_body();
+        self.failures = self.failures.saturating_add(1);
+        if let Some(max) = self.config.max_attempts {
+            if self.failures > max {
+                let attempts = self.failures;
+                return self.fail(Failure::GaveUp {
+                    attempts,
+                    last: cause,
+                });
+            }
+        }
+        let base = self.reconnection_time();
+        let delay = match self.config.backoff {
+            Some(backoff) => backoff.delay(base, self.failures),
+            None => base,
+        };
+        self.set_state(ReadyState::Connecting);
+        self.phase = Phase::Wait(delay);
+        Some(Ok(SourceEvent::Reconnecting { delay, cause }))
+    }
+
+    pub(super) async fn next(&mut self) -> Option<Result<SourceEvent, Failure>> {
+        loop {
+            match self.phase {
+                Phase::Done => return None,
+                Phase::Wait(delay) => {
+                    tokio::time::sleep(delay).await;
+                    self.phase = Phase::Connect;
+                }
+                Phase::Connect => {
+                    self.set_state(ReadyState::Connecting);
+                    let attempt = match self.config.idle_timeout {
+                        Some(idle) => tokio::time::timeout(idle, self.connect())
+                            .await
+                            .unwrap_or(Err(Attempt::Retry(Disconnect::IdleTimeout(idle)))),
+                        None => self.connect().await,
+                    };
+                    match attempt {
+                        Ok((incoming, connection)) => {
+                            let limits = self.config.limits;
+                            let parser =
+                                (self.parser.take()).unwrap_or_else(|| Parser::with_limits(limits));
+                            let body = BodyDataStream::new(incoming);
+                            self.body = Some(EventStream::with_parser(body, parser));
+                            self.connection = Some(connection);
+                            self.phase = Phase::Streaming;
+                            self.set_state(ReadyState::Open);
+                            return Some(Ok(SourceEvent::Open));
+                        }
+                        Err(Attempt::Fatal(failure)) => return self.fail(failure),
+                        Err(Attempt::Retry(cause)) => return self.reconnect(cause),
+                    }
+                }
+                Phase::Streaming => {
+                    let body = self.body.as_mut()?;
+                    let item = match self.config.idle_timeout {
+                        Some(idle) => tokio::time::timeout(idle, body.next())
+                            .await
+                            .map_err(|_| Disconnect::IdleTimeout(idle)),
+                        None => Ok(body.next().await),
+                    };
+                    return match item {
+                        Ok(Some(Ok(event))) => {
+                            self.failures = 0;
+                            Some(Ok(SourceEvent::Message(event)))
+                        }
+                        Ok(Some(Err(StreamError::Limit(limit)))) => {
+                            Some(Ok(SourceEvent::Skipped(limit)))
+                        }
+                        Ok(Some(Err(StreamError::Source(e)))) => {
+                            self.reconnect(Disconnect::Network(Cause::new(e)))
+                        }
+                        Ok(None) => self.reconnect(Disconnect::Closed),
+                        Err(idle) => self.reconnect(idle),
+                    };
+                }
+            }
+        }
+    }
+
+    /// One attempt: connect, follow redirects, check the final response.
+    async fn connect(&mut self) -> Result<(Incoming, JoinHandle<()>), Attempt> {
+        let mut url = self.url.clone().map_err(Attempt::Fatal)?;
+        // The origin the user's headers are meant for: the constructor's URL's.
+        let origin = self.config.url.parse::<Uri>().ok();
+        let mut extra = self.config.headers.as_ref().map(|make| make());
+        let last_event_id = self.parser().last_event_id().to_owned();
+        for _ in 0..=MAX_REDIRECTS {
+            // As fetch does: credentials do not follow a redirect to another origin, nor do
+            // they go there on a reconnection to where the redirect led.
+            if let (Some(headers), Some(origin)) = (&mut extra, &origin) {
+                if (origin.scheme(), origin.authority()) != (url.scheme(), url.authority()) {
+                    headers.remove(http::header::AUTHORIZATION);
+                }
+            }
+            let (response, connection) = fetch(&url, extra.as_ref(), &last_event_id).await?;
+            let status = response.status();
+            if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+                connection.abort();
+                let location = response
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|value| value.to_str().ok())
+                    .ok_or(Attempt::Fatal(Failure::Redirect(
+                        RedirectError::NoLocation(status),
+                    )))?;
+                url = resolve(&url, location).ok_or_else(|| {
+                    let bad = RedirectError::BadLocation(location.to_owned());
+                    Attempt::Fatal(Failure::Redirect(bad))
+                })?;
+                // Reconnections go to where the redirects led (fetch's current URL).
+                self.url = Ok(url.clone());
+                continue;
+            }
+            if status != StatusCode::OK {
+                connection.abort();
+                return Err(Attempt::Fatal(Failure::Status(status)));
+            }
+            let content_type = response.headers().get(CONTENT_TYPE);
+            if !content_type.is_some_and(is_event_stream) {
+                connection.abort();
+                let shown = content_type.map(|v| String::from_utf8_lossy(v.as_bytes()).into());
+                return Err(Attempt::Fatal(Failure::ContentType(shown)));
+            }
+            return Ok((response.into_body(), connection));
+        }
+        Err(Attempt::Fatal(Failure::Redirect(RedirectError::TooMany)))
+    }
+}
+
+/// `text/event-stream`, any case, parameters allowed (the MIME type's essence).
+fn is_event_stream(value: &HeaderValue) -> bool {
+    let essence = value.as_bytes().split(|&b| b == b';').next().unwrap_or(b"");
+    essence
+        .trim_ascii()
+        .eq_ignore_ascii_case(b"text/event-stream")
+}
+
+/// One GET of `url` over a new connection.
+async fn fetch(
+    url: &Uri,
+    extra: Option<&HeaderMap>,
+    last_event_id: &str,
+) -> Result<(http::Response<Incoming>, JoinHandle<()>), Attempt> {
+    let bad_url = |e: UrlError| Attempt::Fatal(Failure::Url(e));
+    if url.scheme_str() != Some("http") {
+        return Err(bad_url(UrlError::UnsupportedScheme(url.clone())));
+    }
+    let authority = url
+        .authority()
+        .ok_or_else(|| bad_url(UrlError::NoHost(url.clone())))?
+        .clone();
+    let invalid = |e: http::Error| {
+        bad_url(UrlError::Invalid {
+            url: url.to_string(),
+            cause: Cause::new(e),
+        })
+    };
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(80);
+    fn network(e: impl std::error::Error + Send + Sync + 'static) -> Attempt {
+        Attempt::Retry(Disconnect::Network(Cause::new(e)))
+    }
+    let tcp = TcpStream::connect((host, port)).await.map_err(network)?;
+    // Events are small writes that must not wait for more: no Nagle.
+    let _ = tcp.set_nodelay(true);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .map_err(network)?;
+    let connection = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let path = url.path_and_query().map_or("/", |p| p.as_str());
+    let mut request = Request::get(path)
+        .body(Empty::<Bytes>::new())
+        .map_err(invalid)?;
+    let headers = request.headers_mut();
+    if let Some(extra) = extra {
+        headers.extend(extra.clone());
+    }
+    let host_value = HeaderValue::from_str(authority.as_str()).map_err(|e| invalid(e.into()))?;
+    headers.insert(HOST, host_value);
+    headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if !last_event_id.is_empty() {
+        // The `http` crate refuses control characters other than tab in a header value; an
+        // ID holding one cannot be sent, and is left out rather than failing the attempt.
+        if let Ok(value) = HeaderValue::from_bytes(last_event_id.as_bytes()) {
+            headers.insert("last-event-id", value);
+        }
+    }
+    let response = sender.send_request(request).await.map_err(|e| {
+        connection.abort();
+        network(e)
+    })?;
+    Ok((response, connection))
+}
+
+/// Resolves a `Location` against the URL it came from: absolute, scheme-relative,
+/// absolute-path, query-only and path-relative references.
+fn resolve(base: &Uri, location: &str) -> Option<Uri> {
+    let scheme = base.scheme_str()?;
+    let authority = base.authority()?.as_str();
+    let target = if location.contains("://") {
+        location.to_owned()
+    } else if let Some(rest) = location.strip_prefix("//") {
+        format!("{scheme}://{rest}")
+    } else if location.starts_with('/') {
+        format!("{scheme}://{authority}{location}")
+    } else if location.starts_with('?') {
+        format!("{scheme}://{authority}{}{location}", base.path())
+    } else {
+        let path = base.path();
+        let directory = &path[..=path.rfind('/').unwrap_or(0)];
+        format!("{scheme}://{authority}{directory}{location}")
+    };
+    target.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Backoff;
+
+    #[test]
+    fn content_type_essence_is_compared_without_case_or_parameters() {
+        let ok = [
+            "text/event-stream",
+            "Text/Event-Stream",
+            "text/event-stream; charset=utf-8",
+        ];
+        for value in ok {
+            assert!(is_event_stream(&HeaderValue::from_static(value)), "{value}");
+        }
+        let bad = [
+            "text/plain",
+            "text/event-streams",
+            "text/event-stream2;",
+            "",
+        ];
+        for value in bad {
+            assert!(
+                !is_event_stream(&HeaderValue::from_static(value)),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn locations_resolve_like_urls() {
+        let base: Uri = "http://h:1/a/b?q".parse().unwrap();
+        let cases = [
+            ("http://x/y", "http://x/y"),
+            ("//x:2/y", "http://x:2/y"),
+            ("/z", "http://h:1/z"),
+            ("?r", "http://h:1/a/b?r"),
+            ("c", "http://h:1/a/c"),
+        ];
+        for (location, expected) in cases {
+            assert_eq!(resolve(&base, location).unwrap().to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_to_its_cap_and_jitter_stays_in_the_upper_half() {
+        let backoff = Backoff::exponential(Duration::from_secs(8));
+        let base = Duration::from_secs(1);
+        assert_eq!(backoff.jitter(false).delay(base, 1), base);
+        assert_eq!(backoff.jitter(false).delay(base, 2), base * 2);
+        assert_eq!(
+            backoff.jitter(false).delay(base, 99),
+            Duration::from_secs(8)
+        );
+        for failures in 1..10 {
+            let full = backoff.jitter(false).delay(base, failures);
+            let jittered = backoff.delay(base, failures);
+            assert!(
+                jittered >= full / 2 && jittered <= full,
+                "{failures}: {jittered:?}"
+            );
+        }
+    }
+}
