@@ -6,5 +6,10 @@
 //! authorization detail, reconciliation), and code that implements one of its requirements
 //! cites the section, e.g. "Mercure-08 §Publication".
 
+pub mod form;
+pub mod limits;
 pub mod matcher;
+pub mod publish;
+pub mod subscribe;
 pub mod topic;
+pub mod update;
