@@ -10,10 +10,36 @@
 //! # Flow
 //!
 //! ```text
+//! presented_token(headers, query)   -> Presented::{None, Token, Malformed}
 //! Verifier::verify(role, token)     -> AccessToken { issuer, subject, expires_at, grants } | Rejection
 //! Grants::may_publish / may_receive / payload_for
 //! AuthError::{status, www_authenticate}
 //! ```
+//! [`Verifier::authenticate`] does the first two steps and maps failures to [`AuthError`].
+//!
+//! # Where the token is taken from (precedence)
+//!
+//! Draft mode (Mercure-08 §Presenting the Access Token PAT-1..PAT-4):
+//! 1. the `Authorization` header, if present at all. `Bearer` (any case), one space, then
+//!    the token. More than one header, another scheme, or an empty token is
+//!    [`Presented::Malformed`] (400 `invalid_request`), and the cookie is **not** tried;
+//! 2. else the cookie named in the configuration (default
+//!    `__Secure-mercure_access_token`); an empty value counts as absent;
+//! 3. else no token.
+//!
+//! No query parameter ever carries a token in draft mode (`access_token` and
+//! `authorization` are ignored; PAT-2, SEC-3).
+//!
+//! With `legacy` on, the reference hub's compatibility order:
+//! 1. the `Authorization` header, as above;
+//! 2. the `authorization` query parameter, when it appears exactly once with a non-empty
+//!    value (otherwise it is ignored);
+//! 3. the configured cookie;
+//! 4. the `mercureAuthorization` cookie;
+//! 5. no token.
+//!
+//! A cookie token on `POST` needs the CSRF `Origin`/`Referer` check (SEC-2), which belongs
+//! to the publish handler: [`Source::is_cookie`] tells it when.
 //!
 //! # Validation
 //!
@@ -52,12 +78,52 @@ mod challenge;
 mod details;
 mod keys;
 mod mint;
+mod request;
 mod token;
 
 pub use challenge::AuthError;
 pub use details::{DetailError, Grants, Limits, SubscribeGrant, MERCURE_DETAIL_TYPE};
 pub use keys::{Algorithm, KeyError, KeyMaterial, SigningKey, TrustedKey, MIN_SECRET_BYTES};
 pub use mint::{MintError, TokenBuilder, DEFAULT_LIFETIME_SECS};
+pub use request::{presented_token, Presented, Source, LEGACY_COOKIE_NAME, LEGACY_QUERY_PARAM};
 pub use token::{
     AccessToken, Rejection, Role, Verifier, VerifierConfig, DEFAULT_COOKIE_NAME, LEEWAY_SECS,
 };
+
+use http::HeaderMap;
+
+impl Verifier {
+    /// The token this request presents, with this hub's cookie name and `legacy` setting.
+    pub fn presented<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        headers: &HeaderMap,
+        query: &[(K, V)],
+    ) -> Presented {
+        let config = self.config();
+        presented_token(headers, query, &config.cookie_name, config.legacy)
+    }
+
+    /// Validates what a request presents for `role`: `Ok(None)` for an anonymous request
+    /// (the caller decides whether anonymity is allowed, and answers
+    /// [`AuthError::MissingToken`] if not), `Ok(Some(token))` for a valid token. A presented
+    /// but invalid token is always an error, even where anonymous access is allowed (notes
+    /// §B item 14: no fallback to anonymous).
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidRequest`] for a malformed `Authorization` header,
+    /// [`AuthError::InvalidToken`] for a token that fails validation.
+    pub fn authenticate(
+        &self,
+        role: Role,
+        presented: &Presented,
+    ) -> Result<Option<AccessToken>, AuthError> {
+        match presented {
+            Presented::None => Ok(None),
+            Presented::Malformed => Err(AuthError::InvalidRequest),
+            Presented::Token { token, .. } => self
+                .verify(role, token)
+                .map(Some)
+                .map_err(AuthError::InvalidToken),
+        }
+    }
+}
