@@ -36,6 +36,7 @@ const P256_KEY: &[u8] = include_bytes!("keys/p256.key");
 const P256_PUB: &[u8] = include_bytes!("keys/p256.pub");
 const RSA_KEY: &[u8] = include_bytes!("keys/rsa.key");
 const RSA_PUB: &[u8] = include_bytes!("keys/rsa.pub");
+const P384_PUB: &[u8] = include_bytes!("keys/p384.pub");
 
 fn hub() -> Url {
     Url::parse(HUB).unwrap()
@@ -815,6 +816,12 @@ fn key_configuration_refuses_algorithm_confusion_and_bad_material() {
         ES,
         pem_key(P256_PUB),
         &[Algorithm::EdDSA]
+    )));
+    // ES256 means P-256: a P-384 key is refused.
+    assert!(mismatch(TrustedKey::new(
+        ES,
+        pem_key(P384_PUB),
+        &[Algorithm::ES256]
     )));
     assert!(mismatch(TrustedKey::new(
         HS,
