@@ -219,7 +219,8 @@ pub(crate) fn parse_authorization_details(
             .as_object()
             .ok_or(DetailError::EntryNotObject(index))?;
         match object.get("type") {
-            // AD-1: byte comparison; other types belong to other resources.
+            // Mercure-08 §Authorization Details AD-1: byte comparison; other types belong to other
+            // resources.
             Some(Value::String(t)) if t == MERCURE_DETAIL_TYPE => {}
             Some(Value::String(_)) | None => continue,
             Some(_) => return Err(DetailError::EntryNotObject(index)),
@@ -228,7 +229,8 @@ pub(crate) fn parse_authorization_details(
         if details > limits.max_details {
             return Err(DetailError::TooManyDetails);
         }
-        // AD-6: bound the matcher count before compiling any pattern.
+        // Mercure-08 §Authorization Details AD-6: bound the matcher count before compiling any
+        // pattern.
         topics_total += object
             .get("topics")
             .and_then(Value::as_array)
@@ -264,13 +266,13 @@ fn parse_detail(
             None => return Err(DetailError::ActionNotString(index)),
         }
     }
-    // AD-3: a non-empty array of topic-matcher objects.
+    // Mercure-08 §Authorization Details AD-3: a non-empty array of topic-matcher objects.
     let topics = object
         .get("topics")
         .and_then(Value::as_array)
         .filter(|t| !t.is_empty())
         .ok_or(DetailError::TopicsMissing(index))?;
-    // AD-4: an optional object; null counts as absent.
+    // Mercure-08 §Authorization Details AD-4: an optional object; null counts as absent.
     let payload = match object.get("payload") {
         None | Some(Value::Null) => None,
         Some(p @ Value::Object(_)) => Some(p.clone()),
@@ -301,7 +303,7 @@ fn parse_topic_object(
     hub: &Url,
     limits: &Limits,
 ) -> Result<Matcher, DetailError> {
-    // TML-4: a bare string, null, a number... is not an entry.
+    // Mercure-08 §Topic Matcher List TML-4: a bare string, null, a number... is not an entry.
     let object = topic
         .as_object()
         .ok_or(DetailError::TopicNotObject(index))?;
@@ -309,7 +311,8 @@ fn parse_topic_object(
         .get("match")
         .and_then(Value::as_str)
         .ok_or(DetailError::TopicNotObject(index))?;
-    // TML-1: `exact` when absent; TML-2: the name is case-sensitive and must be supported.
+    // Mercure-08 §Topic Matcher List TML-1: `exact` when absent; TML-2: the name is case-sensitive
+    // and must be supported.
     let match_type = match object.get("match_type") {
         None => MatchType::Exact,
         Some(Value::String(name)) => {
@@ -331,7 +334,8 @@ fn matcher(
     if pattern.is_empty() {
         return Err(DetailError::EmptyMatch(index));
     }
-    // TML-3: `*` is the wildcard whatever the type; Matcher::parse checks it first.
+    // Mercure-08 §Topic Matcher List TML-3: `*` is the wildcard whatever the type; Matcher::parse
+    // checks it first.
     Matcher::parse(match_type, pattern, hub, limits.max_pattern_len)
         .map_err(|e| DetailError::BadMatcher(index, e))
 }
@@ -392,5 +396,83 @@ fn legacy_entry(
             Ok((matcher, payload))
         }
         _ => Err(DetailError::TopicNotObject(index)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn hub() -> Url {
+        Url::parse("https://hub.example/.well-known/mercure").unwrap()
+    }
+
+    #[test]
+    fn default_limits_are_the_reference_hubs() {
+        let l = Limits::default();
+        assert_eq!(
+            (l.max_details, l.max_topic_matchers, l.max_pattern_len),
+            (100, 100, 4096)
+        );
+        assert_eq!(l.max_legacy_claim_entries, 1000);
+    }
+
+    #[test]
+    fn limits_come_from_the_configuration() {
+        let limits = Limits {
+            max_details: 1,
+            max_topic_matchers: 2,
+            max_pattern_len: 3,
+            ..Limits::default()
+        };
+        let d = |topics: serde_json::Value| json!({"type": MERCURE_DETAIL_TYPE, "actions": ["subscribe"], "topics": topics});
+        let parse = |v: serde_json::Value| parse_authorization_details(&v, &hub(), &limits);
+        assert!(parse(json!([d(json!([{"match": "abc"}, {"match": "d"}]))])).is_ok());
+        assert_eq!(
+            parse(json!([
+                d(json!([{"match": "a"}])),
+                d(json!([{"match": "b"}]))
+            ])),
+            Err(DetailError::TooManyDetails)
+        );
+        assert_eq!(
+            parse(json!([d(
+                json!([{"match": "a"}, {"match": "b"}, {"match": "c"}])
+            )])),
+            Err(DetailError::TooManyTopics)
+        );
+        assert!(matches!(
+            parse(json!([d(json!([{"match": "abcd"}]))])),
+            Err(DetailError::BadMatcher(0, MatcherError::TooLong { max: 3 }))
+        ));
+    }
+
+    #[test]
+    fn legacy_claim_shape_and_limit() {
+        let limits = Limits {
+            max_legacy_claim_entries: 2,
+            ..Limits::default()
+        };
+        let parse = |v: serde_json::Value| parse_legacy_claim(&v, &hub(), &limits);
+        assert!(parse(json!({"subscribe": ["a", "b"], "publish": null})).is_ok());
+        assert_eq!(
+            parse(json!({"subscribe": ["a", "b", "c"]})),
+            Err(DetailError::TooManyTopics)
+        );
+        assert_eq!(
+            parse(json!({"publish": "a"})),
+            Err(DetailError::BadLegacyClaim)
+        );
+        assert_eq!(parse(json!(["a"])), Err(DetailError::BadLegacyClaim));
+        assert_eq!(
+            parse(json!({"publish": [null]})),
+            Err(DetailError::TopicNotObject(0))
+        );
+        assert_eq!(
+            parse(json!({"subscribe": [{"match_type": "exact"}]})),
+            Err(DetailError::TopicNotObject(0))
+        );
     }
 }

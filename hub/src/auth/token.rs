@@ -204,7 +204,7 @@ impl Verifier {
         let alg = Algorithm::from_jwt(header.alg)
             .ok_or_else(|| Rejection::AlgorithmNotAllowed(format!("{:?}", header.alg)))?;
 
-        // TV-5: the keys of the token's issuer, and only those.
+        // Mercure-08 §Token Validation TV-5: the keys of the token's issuer, and only those.
         let keys = self.keys(role);
         let peek: IssuerPeek = jsonwebtoken::dangerous::insecure_decode_claims(token)
             .map_err(|e| Rejection::Malformed(e.to_string()))?;
@@ -286,7 +286,8 @@ impl Verifier {
                     None => (Grants::none(hub), false),
                 }
             }
-            // AD-5: a token without Mercure details grants nothing.
+            // Mercure-08 §Authorization Details AD-5: a token without Mercure details grants
+            // nothing.
             None => (Grants::none(hub), false),
         };
         Ok(AccessToken {
@@ -302,7 +303,8 @@ impl Verifier {
     }
 }
 
-/// TV-2 (`typ`), TV-4 (no key material from the token) and `crit`.
+/// Mercure-08 §Token Validation TV-2 (`typ`), TV-4 (no key material from the token), and
+/// RFC 7515 §4.1.11 `crit` (no extension is understood, so any is refused).
 fn check_header(header: &Header, legacy: bool) -> Result<(), Rejection> {
     if header.jwk.is_some() || header.jku.is_some() || header.x5u.is_some() || header.x5c.is_some()
     {
