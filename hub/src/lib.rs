@@ -6,6 +6,7 @@
 //! authorization detail, reconciliation), and code that implements one of its requirements
 //! cites the section, e.g. "Mercure-08 §Publication".
 
+pub mod auth;
 pub mod form;
 pub mod limits;
 pub mod matcher;
