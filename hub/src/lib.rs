@@ -7,4 +7,5 @@
 //! cites the section, e.g. "Mercure-08 §Publication".
 
 pub mod matcher;
+pub mod store;
 pub mod topic;
