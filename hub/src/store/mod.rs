@@ -27,11 +27,14 @@
 //!
 //! # Calling from async code
 //!
-//! The methods are synchronous. [`MemoryHistory`] only takes a lock and copies: call it
-//! directly. [`RedbHistory::append`] waits for an `fsync` (milliseconds) and appends are
-//! serialised by redb's single writer, so call it through `tokio::task::spawn_blocking` (or
-//! from one writer task); its reads do not block on writers (MVCC) but do disk I/O, so
-//! `spawn_blocking` is the safe choice for them too.
+//! The methods are synchronous. [`MemoryHistory`] only takes a lock and copies (an append
+//! took about 0.5 µs, a 100-update read 10 µs, on the 2-core development VM): call it
+//! directly. [`RedbHistory`]'s append waits for an `fsync` (median 0.25 to 0.35 ms there, on
+//! ext4 over virtio, p99 0.5 to 1.2 ms, max 4 ms; a physical disk can take several ms) and
+//! appends are serialised by redb's single writer, so call it through
+//! `tokio::task::spawn_blocking` (or from one writer task); its reads do not block on
+//! writers (MVCC) but do disk I/O (a 100-update read took 50 to 70 µs), so `spawn_blocking`
+//! is the safe choice for them too.
 //!
 //! # Live updates and replay
 //!
@@ -205,7 +208,9 @@ pub struct HistoryLimits {
     /// `local` transport: every cursor then answers `earliest`).
     pub max_updates: u64,
     /// Updates published longer ago than this are removed, on the next append or
-    /// [`History::trim`].
+    /// [`History::trim`]. Trimming goes oldest first and stops at the first update young
+    /// enough, so an update stamped out of order (the clock stepped back) waits for those
+    /// before it.
     pub max_age: Duration,
     /// The sum of [`UpdateRecord::weight`] over the kept updates stays at most this. An
     /// update heavier than this on its own is refused ([`StoreError::TooLarge`]).
