@@ -378,6 +378,35 @@ mod cases {
         assert_eq!(r.preceding_id.as_deref(), Some("c"));
     }
 
+    /// A batch is the same as appending one by one (seqs, trimming, index), all or none.
+    pub fn append_many_is_appends_in_one(make: Make) {
+        let h = make(HistoryLimits {
+            max_updates: 3,
+            max_bytes: 10_000,
+            ..unlimited()
+        });
+        assert_eq!(h.append_many(&[]).unwrap(), Vec::<u64>::new());
+        let batch: Vec<UpdateRecord> = ["a", "b", "a", "c"]
+            .iter()
+            .enumerate()
+            .map(|(i, id)| rec(id, "x", at(i as u64)))
+            .collect();
+        assert_eq!(h.append_many(&batch).unwrap(), [1, 2, 3, 4]);
+        assert_eq!(all(&*h), ["b", "a", "c"]);
+        let r = h.read_after(&Cursor::Id("a".into()), 10).unwrap();
+        assert_eq!(r.updates.iter().map(|u| u.seq).collect::<Vec<_>>(), [4]);
+        // One update too heavy: none of the batch is stored, no seq is used.
+        let bad = [rec("d", "x", at(5)), rec("e", &"x".repeat(20_000), at(6))];
+        assert!(matches!(
+            h.append_many(&bad),
+            Err(StoreError::TooLarge { .. })
+        ));
+        assert_eq!(all(&*h), ["b", "a", "c"]);
+        assert_eq!(h.append(&rec("f", "x", at(7))).unwrap(), 5);
+        let stats = h.stats().unwrap();
+        assert_eq!(stats.bytes, 3 * rec("f", "x", 0).weight());
+    }
+
     pub fn last_id_is_the_newest(make: Make) {
         let h = make(unlimited());
         assert_eq!(h.last_id().unwrap(), None);
@@ -491,6 +520,7 @@ macro_rules! history_suite {
                 zero_updates_keeps_nothing,
                 limit_and_paging,
                 seq_cursor_reports_a_gap,
+                append_many_is_appends_in_one,
                 last_id_is_the_newest,
                 agrees_with_a_model,
             );

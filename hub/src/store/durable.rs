@@ -9,8 +9,8 @@ use redb::{
 };
 
 use super::{
-    must_trim, unix_millis, Cursor, History, HistoryLimits, HistoryStats, ReadAfter, StoreError,
-    StoredUpdate, UpdateRecord,
+    check_weights, must_trim, unix_millis, Cursor, History, HistoryLimits, HistoryStats, ReadAfter,
+    StoreError, StoredUpdate, UpdateRecord,
 };
 
 /// seq → (published_at_ms, weight, the [`UpdateRecord`] as JSON). The first two are kept
@@ -27,16 +27,25 @@ const KEY_FORMAT: &str = "format";
 const KEY_NEXT_SEQ: &str = "next_seq";
 const KEY_BYTES: &str = "bytes";
 
+/// redb's page cache: twice the byte limit (the file is about that size, see
+/// [`RedbHistory`]), at least 4 MiB, at most redb's default of 1 GiB.
+fn cache_size(limits: &HistoryLimits) -> usize {
+    let want = limits.max_bytes.saturating_mul(2).clamp(4 << 20, 1 << 30);
+    usize::try_from(want).unwrap_or(1 << 30)
+}
+
 /// The durable history: a redb database file (the default history of the hub).
 ///
-/// **fsync policy**: every [`History::append`] is its own write transaction, committed with
-/// [`Durability::Immediate`] (redb writes the new pages, flips the commit slot and
-/// `fsync`s) before it returns `Ok`. An update whose publish was answered 200 therefore
+/// **fsync policy**: every [`History::append`] (or [`History::append_many`] batch) is one
+/// write transaction, committed with [`Durability::Immediate`] (redb writes the new pages,
+/// flips the commit slot and `fsync`s) before it returns `Ok`. An update whose publish was answered 200 therefore
 /// survives `kill -9` of the hub, and a power loss on a disk that honours `fsync`. redb's
 /// default 1-phase commit with checksums is used (recovery picks the newest commit slot whose
 /// checksum holds); 2-phase commit, which also defends against an attacker who controls
-/// crash timing and page contents, is not enabled. The cost is one `fsync` per publish;
-/// trimming shares the append's transaction and adds none.
+/// crash timing and page contents, is not enabled. The cost is one `fsync` per publish, or
+/// per batch; trimming shares the append's transaction and adds none. After a crash redb
+/// repairs the file on open (it walks the trees to rebuild its allocator state; quick-repair
+/// is not enabled, so appends stay one `fsync`).
 ///
 /// Tables: `updates` (seq → published_at, weight, JSON of the [`UpdateRecord`]), `ids` (a
 /// multimap id → seqs) and `meta` (format, next seq, total weight). JSON (`serde_json`,
@@ -47,6 +56,9 @@ const KEY_BYTES: &str = "bytes";
 /// Disk use: [`HistoryLimits::max_bytes`] bounds the sum of [`UpdateRecord::weight`]; the
 /// file adds the JSON overhead and B-tree pages, and redb reuses freed pages rather than
 /// shrinking the file, so the file stays near its peak, a small multiple of `max_bytes`.
+///
+/// Memory: redb's page cache is set to twice [`HistoryLimits::max_bytes`] (between 4 MiB and
+/// 1 GiB).
 ///
 /// redb locks the file: a second hub opening it gets [`StoreError::Open`].
 #[derive(Debug)]
@@ -63,10 +75,13 @@ impl RedbHistory {
     /// the next append or [`History::trim`]).
     pub fn open(path: impl AsRef<Path>, limits: HistoryLimits) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let db = Database::create(&path).map_err(|e| StoreError::Open {
-            path: path.clone(),
-            source: Box::new(e),
-        })?;
+        let db = Database::builder()
+            .set_cache_size(cache_size(&limits))
+            .create(&path)
+            .map_err(|e| StoreError::Open {
+                path: path.clone(),
+                source: Box::new(e),
+            })?;
         let history = RedbHistory { db, path, limits };
         history.init()?;
         Ok(history)
@@ -201,46 +216,48 @@ impl RedbHistory {
 }
 
 impl History for RedbHistory {
-    fn append(&self, update: &UpdateRecord) -> Result<u64, StoreError> {
-        let weight = update.weight();
-        if weight > self.limits.max_bytes {
-            return Err(StoreError::TooLarge {
-                weight,
-                max_bytes: self.limits.max_bytes,
-            });
+    fn append_many(&self, updates: &[UpdateRecord]) -> Result<Vec<u64>, StoreError> {
+        check_weights(&self.limits, updates)?;
+        if updates.is_empty() {
+            return Ok(Vec::new());
         }
         let txn = self.write_txn()?;
-        let seq;
+        let mut seqs = Vec::with_capacity(updates.len());
         {
             let mut meta = txn
                 .open_table(META)
                 .map_err(self.fail("open the meta table"))?;
-            let mut updates = txn
+            let mut table = txn
                 .open_table(UPDATES)
                 .map_err(self.fail("open the updates table"))?;
             let mut ids = txn
                 .open_multimap_table(IDS)
                 .map_err(self.fail("open the ids table"))?;
-            seq = self.meta_value(&meta, KEY_NEXT_SEQ, 1)?;
-            let json = serde_json::to_vec(update).map_err(|source| StoreError::Encoding {
-                path: self.path.clone(),
-                seq,
-                source,
-            })?;
-            updates
-                .insert(seq, (update.published_at_ms, weight, json.as_slice()))
-                .map_err(self.fail("insert an update"))?;
-            ids.insert(update.id.as_str(), seq)
-                .map_err(self.fail("index an id"))?;
-            let bytes = self.meta_value(&meta, KEY_BYTES, 0)? + weight;
-            meta.insert(KEY_BYTES, bytes)
-                .map_err(self.fail("write the byte total"))?;
-            meta.insert(KEY_NEXT_SEQ, seq + 1)
-                .map_err(self.fail("write the next seq"))?;
-            self.trim_in(&mut meta, &mut updates, &mut ids, update.published_at_ms)?;
+            for update in updates {
+                let seq = self.meta_value(&meta, KEY_NEXT_SEQ, 1)?;
+                let json = serde_json::to_vec(update).map_err(|source| StoreError::Encoding {
+                    path: self.path.clone(),
+                    seq,
+                    source,
+                })?;
+                let weight = update.weight();
+                table
+                    .insert(seq, (update.published_at_ms, weight, json.as_slice()))
+                    .map_err(self.fail("insert an update"))?;
+                ids.insert(update.id.as_str(), seq)
+                    .map_err(self.fail("index an id"))?;
+                let bytes = self.meta_value(&meta, KEY_BYTES, 0)? + weight;
+                meta.insert(KEY_BYTES, bytes)
+                    .map_err(self.fail("write the byte total"))?;
+                meta.insert(KEY_NEXT_SEQ, seq + 1)
+                    .map_err(self.fail("write the next seq"))?;
+                self.trim_in(&mut meta, &mut table, &mut ids, update.published_at_ms)?;
+                seqs.push(seq);
+            }
         }
+        // Dropping an uncommitted transaction on an error above aborts it: all or none.
         txn.commit().map_err(self.fail("commit an append"))?;
-        Ok(seq)
+        Ok(seqs)
     }
 
     fn read_after(&self, cursor: &Cursor, limit: usize) -> Result<ReadAfter, StoreError> {

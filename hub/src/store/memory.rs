@@ -5,8 +5,8 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
 use super::{
-    must_trim, unix_millis, Cursor, History, HistoryLimits, HistoryStats, ReadAfter, StoreError,
-    StoredUpdate, UpdateRecord,
+    check_weights, must_trim, unix_millis, Cursor, History, HistoryLimits, HistoryStats, ReadAfter,
+    StoreError, StoredUpdate, UpdateRecord,
 };
 
 /// The history in memory: a `VecDeque` in seq order and an index id → seqs, behind a
@@ -99,29 +99,27 @@ impl State {
 }
 
 impl History for MemoryHistory {
-    fn append(&self, update: &UpdateRecord) -> Result<u64, StoreError> {
-        let weight = update.weight();
-        if weight > self.limits.max_bytes {
-            return Err(StoreError::TooLarge {
-                weight,
-                max_bytes: self.limits.max_bytes,
-            });
-        }
+    fn append_many(&self, updates: &[UpdateRecord]) -> Result<Vec<u64>, StoreError> {
+        check_weights(&self.limits, updates)?;
         let mut state = self.write();
-        let seq = state.next_seq;
-        state.next_seq += 1;
-        state.bytes += weight;
-        state
-            .ids
-            .entry(update.id.clone())
-            .or_default()
-            .push_back(seq);
-        state.updates.push_back(StoredUpdate {
-            seq,
-            update: update.clone(),
-        });
-        state.trim(&self.limits, update.published_at_ms);
-        Ok(seq)
+        let mut seqs = Vec::with_capacity(updates.len());
+        for update in updates {
+            let seq = state.next_seq;
+            state.next_seq += 1;
+            state.bytes += update.weight();
+            state
+                .ids
+                .entry(update.id.clone())
+                .or_default()
+                .push_back(seq);
+            state.updates.push_back(StoredUpdate {
+                seq,
+                update: update.clone(),
+            });
+            state.trim(&self.limits, update.published_at_ms);
+            seqs.push(seq);
+        }
+        Ok(seqs)
     }
 
     fn read_after(&self, cursor: &Cursor, limit: usize) -> Result<ReadAfter, StoreError> {

@@ -260,7 +260,16 @@ pub trait History: Send + Sync + fmt::Debug {
     /// Stores `update` under the next seq, trims the history to its limits (by age against
     /// `update.published_at_ms`), and returns the seq. When it returns `Ok`, the update is
     /// as durable as the implementation promises ([`RedbHistory`]: `fsync`ed).
-    fn append(&self, update: &UpdateRecord) -> Result<u64, StoreError>;
+    fn append(&self, update: &UpdateRecord) -> Result<u64, StoreError> {
+        let seqs = self.append_many(std::slice::from_ref(update))?;
+        Ok(seqs[0])
+    }
+
+    /// Stores `updates` in order as [`History::append`] would one by one, but all or none,
+    /// and with one commit ([`RedbHistory`]: one `fsync`): group commit, for a server that
+    /// batches the publishes waiting for the writer. Returns their seqs. If one update is
+    /// [`StoreError::TooLarge`], none is stored.
+    fn append_many(&self, updates: &[UpdateRecord]) -> Result<Vec<u64>, StoreError>;
 
     /// The updates after `cursor`, oldest first, at most `limit` of them; see [`ReadAfter`].
     fn read_after(&self, cursor: &Cursor, limit: usize) -> Result<ReadAfter, StoreError>;
@@ -279,6 +288,21 @@ pub trait History: Send + Sync + fmt::Debug {
 
     /// The limits this history keeps.
     fn limits(&self) -> HistoryLimits;
+}
+
+/// The [`StoreError::TooLarge`] for the first update heavier than the byte limit, if any.
+fn check_weights(limits: &HistoryLimits, updates: &[UpdateRecord]) -> Result<(), StoreError> {
+    match updates
+        .iter()
+        .map(UpdateRecord::weight)
+        .find(|w| *w > limits.max_bytes)
+    {
+        Some(weight) => Err(StoreError::TooLarge {
+            weight,
+            max_bytes: limits.max_bytes,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Whether the oldest update must go: too many updates, too many bytes, or too old.
