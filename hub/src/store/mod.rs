@@ -29,12 +29,14 @@
 //!
 //! The methods are synchronous. [`MemoryHistory`] only takes a lock and copies (an append
 //! took about 0.5 µs, a 100-update read 10 µs, on the 2-core development VM): call it
-//! directly. [`RedbHistory`]'s append waits for an `fsync` (median 0.25 to 0.35 ms there, on
-//! ext4 over virtio, p99 0.5 to 1.2 ms, max 4 ms; a physical disk can take several ms) and
-//! appends are serialised by redb's single writer, so call it through
-//! `tokio::task::spawn_blocking` (or from one writer task); its reads do not block on
-//! writers (MVCC) but do disk I/O (a 100-update read took 50 to 70 µs), so `spawn_blocking`
-//! is the safe choice for them too.
+//! directly. [`RedbHistory`]'s append waits for an `fsync`: on that VM (ext4 over virtio) the
+//! median was 0.25 to 0.35 ms when the machine was quiet and 4 ms when others were compiling
+//! (p99 up to 8 ms), and a physical disk can take longer. Appends are serialised by redb's
+//! single writer, so call them through `tokio::task::spawn_blocking` or, better, from one
+//! writer task that batches the publishes waiting for it into [`History::append_many`] (a
+//! batch of 16 took the same 4 ms as one append). Reads do not block on the writer (MVCC) but
+//! do disk I/O (a 100-update read took 50 to 70 µs), so `spawn_blocking` is the safe choice
+//! for them too.
 //!
 //! # Live updates and replay
 //!
