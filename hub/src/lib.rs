@@ -11,6 +11,7 @@ pub mod form;
 pub mod limits;
 pub mod matcher;
 pub mod publish;
+pub mod store;
 pub mod subscribe;
 pub mod topic;
 pub mod update;
