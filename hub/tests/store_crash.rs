@@ -38,7 +38,7 @@ fn record(seq: u64) -> UpdateRecord {
             format!("https://example.com/crash/{seq}"),
             "https://example.com/crash/{n}".into(),
         ],
-        private: seq % 2 == 0,
+        private: seq.is_multiple_of(2),
         event_type: Some("crash".into()),
         retry: Some(seq),
         data: format!("payload {seq}\n").repeat(1 + (seq % 40) as usize),
