@@ -7,10 +7,12 @@
 //! cites the section, e.g. "Mercure-08 §Publication".
 
 pub mod auth;
+pub mod config;
 pub mod form;
 pub mod limits;
 pub mod matcher;
 pub mod publish;
+pub mod server;
 pub mod store;
 pub mod subscribe;
 pub mod topic;

@@ -1,0 +1,90 @@
+//! What a hub is configured with, as plain data: the command line (`ssewire-hub serve`) fills
+//! it, tests build it directly.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::auth::VerifierConfig;
+use crate::limits::Limits;
+use crate::store::HistoryLimits;
+
+/// The hub URL's path (Mercure-08 §Discovery DI-1: the well-known URI). The reserved
+/// namespace, the subscription topics and the metadata path derive from it.
+pub const HUB_PATH: &str = "/.well-known/mercure";
+
+/// Where the history lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HistoryChoice {
+    /// In memory: lost on restart.
+    Memory,
+    /// A redb file: survives restarts and `kill -9` (every append is fsynced).
+    File(PathBuf),
+}
+
+/// A hub's whole configuration.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct HubConfig {
+    /// Keys, issuers, the resource identifier (`aud`), the cookie name and `legacy`.
+    /// `verifier.hub_url` is the advertised hub URL: the base of relative topics and URL
+    /// patterns, and the target of the `Link: rel="mercure"` header.
+    pub verifier: VerifierConfig,
+    /// Subscribers without a token are accepted, and get public updates only.
+    pub anonymous: bool,
+    /// Where the history lives.
+    pub history: HistoryChoice,
+    /// The history's bounds.
+    pub history_limits: HistoryLimits,
+    /// Request, connection and stream limits.
+    pub limits: Limits,
+    /// A `:` comment on idle streams this often (Mercure-08 §Subscription SUB-17); `None`
+    /// turns keep-alives off.
+    pub heartbeat: Option<Duration>,
+    /// Origins allowed to call the hub from a browser, with credentials (cookies). Never `*`
+    /// (Mercure-08 §Subscription SUB-14).
+    pub cors_origins: Vec<String>,
+    /// Publish subscription events and serve the subscriptions API (Mercure-08 §Active
+    /// Subscriptions).
+    pub subscriptions: bool,
+    /// Serve the demo: the page's session endpoint, which signs tokens with the configured
+    /// HS256 secrets, and a dashboard update every few seconds. For development only.
+    pub demo: bool,
+}
+
+impl HubConfig {
+    /// A configuration with the given verifier and every other setting at its default:
+    /// no anonymous subscribers, history in memory, heartbeat every 15 s, no CORS origins,
+    /// active subscriptions on, no demo.
+    pub fn new(verifier: VerifierConfig) -> HubConfig {
+        HubConfig {
+            verifier,
+            anonymous: false,
+            history: HistoryChoice::Memory,
+            history_limits: HistoryLimits::default(),
+            limits: Limits::default(),
+            heartbeat: Some(Duration::from_secs(15)),
+            cors_origins: Vec::new(),
+            subscriptions: true,
+            demo: false,
+        }
+    }
+
+    /// The advertised hub URL.
+    pub fn hub_url(&self) -> &Url {
+        &self.verifier.hub_url
+    }
+
+    /// The RFC 9728 metadata document's URL (Mercure-08 §Protected Resource Metadata PRM-1),
+    /// which every `WWW-Authenticate` challenge names.
+    pub fn metadata_url(&self) -> String {
+        let mut url = self.hub_url().clone();
+        url.set_path(&format!(
+            "/.well-known/oauth-protected-resource{}",
+            self.hub_url().path()
+        ));
+        url.set_query(None);
+        url.to_string()
+    }
+}
