@@ -48,9 +48,27 @@ pub struct HubConfig {
     /// Publish subscription events and serve the subscriptions API (Mercure-08 §Active
     /// Subscriptions).
     pub subscriptions: bool,
-    /// Serve the demo: the page's session endpoint, which signs tokens with the configured
-    /// HS256 secrets, and a dashboard update every few seconds. For development only.
-    pub demo: bool,
+    /// Serve the demo: the page's session endpoint, which signs tokens with this HS256
+    /// secret, and a public dashboard update every few seconds. For development only.
+    pub demo: Option<Demo>,
+}
+
+/// What the demo signs its tokens with: an HS256 secret the hub also trusts (for both roles)
+/// and the issuer it is bound to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Demo {
+    /// The shared secret.
+    pub secret: Vec<u8>,
+    /// The issuer the secret is trusted for.
+    pub issuer: String,
+}
+
+impl std::fmt::Debug for Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Demo")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HubConfig {
@@ -67,7 +85,7 @@ impl HubConfig {
             heartbeat: Some(Duration::from_secs(15)),
             cors_origins: Vec::new(),
             subscriptions: true,
-            demo: false,
+            demo: None,
         }
     }
 

@@ -48,6 +48,16 @@ impl Update {
 
     /// Appends [`Update::to_sse`]'s bytes to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
+        self.encoder_event().encode(out);
+    }
+
+    /// The update as one [`ssewire_http::SseFrame`], encoded once and shared by every
+    /// subscriber it reaches.
+    pub fn to_frame(&self) -> ssewire_http::SseFrame {
+        ssewire_http::SseFrame::event(&self.encoder_event())
+    }
+
+    fn encoder_event(&self) -> ssewire_encoder::Event<'_> {
         let mut event = ssewire_encoder::Event::new(&self.data);
         // The publish rules (no control characters in `id` or `type`) are stricter than the
         // encoder's (no CR, LF or NUL), so these never fail for a validated update; if one
@@ -59,6 +69,6 @@ impl Update {
         if let Some(millis) = self.retry {
             event = event.retry(millis);
         }
-        event.encode(out);
+        event
     }
 }

@@ -1,19 +1,44 @@
-//! The HTTP server: routes, limits, timeouts, drain.
+//! The HTTP server: the accept loop with its limits and timeouts, and the drain.
+//!
+//! One file per concern: `routes` (which handler, shared responses, CORS, discovery),
+//! `publish` and `subscribe` (the two halves of the protocol), `subscriptions` (the web
+//! API), `page` (the browser page and demo), `state` (what requests share, and dispatch),
+//! `metrics`.
 
+mod metrics;
+mod page;
+mod publish;
+mod routes;
+mod state;
+mod subscribe;
+mod subscriptions;
+
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+use tokio::sync::{broadcast, watch, Semaphore};
 
-use crate::config::HubConfig;
+use crate::auth::Verifier;
+use crate::config::{HistoryChoice, HubConfig};
+use crate::store::{History, MemoryHistory, RedbHistory, StoreError};
+
+pub use page::{notifications_topic, DASHBOARD_TOPIC};
+use state::State;
 
 /// Why a hub could not start.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum StartError {
     /// The history could not be opened.
-    History(crate::store::StoreError),
-    /// The configuration is inconsistent (e.g. `demo` without HS256 secrets).
+    History(StoreError),
+    /// The configuration is inconsistent.
     Config(String),
 }
 
@@ -36,39 +61,181 @@ impl std::error::Error for StartError {
 }
 
 /// A configured hub, ready to serve.
-#[derive(Clone, Debug)]
 pub struct Hub {
-    config: Arc<HubConfig>,
+    state: Arc<State>,
+    drain: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("hub_url", &self.state.config.hub_url().as_str())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Hub {
     /// Opens the history and checks the configuration.
     ///
     /// # Errors
-    /// [`StartError`].
+    /// [`StartError`]: the history file cannot be opened, or the configuration contradicts
+    /// itself (a CORS origin `*`).
     pub fn new(config: HubConfig) -> Result<Hub, StartError> {
-        Ok(Hub {
-            config: Arc::new(config),
-        })
+        if config.cors_origins.iter().any(|o| o == "*") {
+            return Err(StartError::Config(
+                "a CORS origin of * cannot go with cookies: list the origins".into(),
+            ));
+        }
+        let history: Arc<dyn History> = match &config.history {
+            HistoryChoice::Memory => Arc::new(MemoryHistory::new(config.history_limits)),
+            HistoryChoice::File(path) => Arc::new(
+                RedbHistory::open(path, config.history_limits).map_err(StartError::History)?,
+            ),
+        };
+        let (bus, _) = broadcast::channel(state::BUS_CAPACITY);
+        let (drain, draining) = watch::channel(false);
+        let verifier = Verifier::new(config.verifier.clone());
+        let state = Arc::new(State {
+            config,
+            verifier,
+            history,
+            bus,
+            bus_position: AtomicU64::new(0),
+            publish_order: tokio::sync::Mutex::new(()),
+            metrics: metrics::Metrics::default(),
+            streams_per_token: Mutex::new(HashMap::new()),
+            subscriptions: Mutex::new(HashMap::new()),
+            draining,
+        });
+        Ok(Hub { state, drain })
     }
 
     /// The configuration.
     pub fn config(&self) -> &HubConfig {
-        &self.config
+        &self.state.config
     }
 
-    /// Serves `listener` until `shutdown` completes, then drains: stops accepting, lets open
-    /// requests finish and closes event streams, within `limits.drain_deadline`.
+    /// Serves `listener` until `shutdown` completes, then drains: stops accepting, ends every
+    /// event stream (clients resume elsewhere with `Last-Event-ID`), lets requests in flight
+    /// finish, and returns within `limits.drain_deadline` whatever the clients do.
+    ///
+    /// Limits applied to every connection: at most `limits.max_connections` open (one more
+    /// is answered 503 and closed), the request head within `limits.header_read_timeout`,
+    /// and every write within `limits.write_timeout`. Accept errors (out of file
+    /// descriptors, most often) are logged and retried with back-off, never fatal.
     ///
     /// # Errors
-    /// Only when the listener fails for good.
+    /// None today: the loop survives accept errors.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let limits = state.config.limits.clone();
+        let permits = Arc::new(Semaphore::new(limits.max_connections));
+        let graceful = GracefulShutdown::new();
+        let mut background = Vec::new();
+        background.push(tokio::spawn(trim_periodically(state.clone())));
+        if state.config.demo.is_some() {
+            background.push(tokio::spawn(page::dashboard(
+                state.clone(),
+                Duration::from_secs(2),
+            )));
+        }
+        tokio::pin!(shutdown);
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = &mut shutdown => break,
+            };
+            let (tcp, _) = match accepted {
+                Ok(accepted) => {
+                    backoff = Duration::from_millis(10);
+                    accepted
+                }
+                Err(e) => {
+                    tracing::warn!("accept failed ({e}); retrying in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            };
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                state
+                    .metrics
+                    .refused_connections
+                    .fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(refuse(tcp));
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let mut io = tokio_io_timeout::TimeoutStream::new(tcp);
+            io.set_write_timeout(Some(limits.write_timeout));
+            let io = TokioIo::new(Box::pin(io));
+            let conn_state = state.clone();
+            let service = hyper::service::service_fn(move |request| {
+                let state = conn_state.clone();
+                async move { Ok::<_, std::convert::Infallible>(routes::route(state, request).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .serve_connection(io, service);
+            let connection = graceful.watch(connection);
+            let metrics_state = state.clone();
+            metrics_state
+                .metrics
+                .connections
+                .fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!("connection ended: {e}");
+                }
+                metrics_state
+                    .metrics
+                    .connections
+                    .fetch_sub(1, Ordering::Relaxed);
+                drop(permit);
+            });
+        }
         drop(listener);
-        shutdown.await;
+        tracing::info!("draining: no new connections, closing event streams");
+        let _ = self.drain.send(true);
+        if tokio::time::timeout(limits.drain_deadline, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "connections still open after the {:?} drain deadline: closing them",
+                limits.drain_deadline
+            );
+        }
+        for task in background {
+            task.abort();
+        }
         Ok(())
+    }
+}
+
+/// A connection over the limit gets a short 503 and is closed.
+async fn refuse(mut tcp: tokio::net::TcpStream) {
+    let body = "too many connections; try again later\n";
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
+         retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), tcp.write_all(response.as_bytes())).await;
+}
+
+/// Trims the history by age while nothing is published (appends trim as they go).
+async fn trim_periodically(state: Arc<State>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        ticks.tick().await;
+        let history = state.history.clone();
+        let _ = tokio::task::spawn_blocking(move || history.trim(SystemTime::now())).await;
     }
 }

@@ -1,0 +1,348 @@
+//! `GET` (or `QUERY`) on the hub URL (Mercure-08 §Subscription): authenticate, parse the
+//! matchers and the cursor, replay from the history, then stream live updates, each one
+//! checked against the matchers and, when private, against the token's grants.
+//!
+//! Nothing is lost or sent twice between replay and live: the stream joins the bus before
+//! it reads the history, then skips live updates whose seq the replay already covered.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures_util::stream;
+use http::header::{HeaderValue, CACHE_CONTROL};
+use http::{Method, Request, Response};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use ssewire_http::{SseBody, SseFrame};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::auth::{AccessToken, AuthError, Grants, Role};
+use crate::matcher::Matcher;
+use crate::store::{self, Cursor as StoreCursor};
+use crate::subscribe::{self, Cursor};
+use crate::topic::Topic;
+use crate::update::Update;
+
+use super::publish::query_pairs;
+use super::routes::{auth_failure, text, HubBody};
+use super::state::{lock, ActiveSubscription, Delivery, State};
+
+pub(crate) async fn handle(state: &Arc<State>, request: Request<Incoming>) -> Response<HubBody> {
+    let (parts, body) = request.into_parts();
+    let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    let presented = state
+        .verifier
+        .presented(&parts.headers, &query_pairs(Some(&raw_query)));
+    // A token that is presented but invalid is refused even when anonymous subscribers are
+    // allowed: never a silent fall back to public updates.
+    let token = match state.verifier.authenticate(Role::Subscriber, &presented) {
+        Ok(token) => token,
+        Err(e) => return auth_failure(state, &e),
+    };
+    if token.is_none() && !state.config.anonymous {
+        return auth_failure(state, &AuthError::MissingToken);
+    }
+    let limits = &state.config.limits;
+    let body = if parts.method == Method::GET || parts.method == Method::HEAD {
+        Bytes::new()
+    } else {
+        let read = Limited::new(body, limits.max_body_bytes).collect();
+        match tokio::time::timeout(limits.body_read_timeout, read).await {
+            Err(_) => return text(408, "the request body did not arrive in time"),
+            Ok(Err(_)) => {
+                return text(
+                    400,
+                    format!("body larger than {} bytes", limits.max_body_bytes),
+                )
+            }
+            Ok(Ok(collected)) => collected.to_bytes(),
+        }
+    };
+    let request = match subscribe::parse(
+        &raw_query,
+        &body,
+        &parts.headers,
+        state.config.hub_url(),
+        limits,
+        state.config.verifier.legacy,
+    ) {
+        Ok(request) => request,
+        Err(e) => return text(e.status(), e.to_string()),
+    };
+    let Some(slot) = StreamSlot::take(state, token.as_ref()) else {
+        return text(
+            429,
+            format!(
+                "more than {} open streams for this token",
+                limits.max_streams_per_token
+            ),
+        );
+    };
+    // Join the bus before reading the history, so nothing published meanwhile is missed.
+    let live = state.bus.subscribe();
+    let grants = token.as_ref().map_or_else(
+        || Grants::none(state.config.hub_url()),
+        |t| t.grants.clone(),
+    );
+    let filter = Filter {
+        matchers: request.matchers,
+        grants,
+        anonymous: token.is_none(),
+    };
+    let mut replay = VecDeque::new();
+    let mut replayed_up_to = 0;
+    let mut cursor_header = None;
+    if let Some(cursor) = request.last_event_id {
+        match cursor {
+            // Sent but empty: the header answers, nothing is replayed.
+            None => cursor_header = Some(store::EARLIEST.to_owned()),
+            Some(cursor) => {
+                let cursor = match cursor {
+                    Cursor::Earliest => StoreCursor::Earliest,
+                    Cursor::After(id) => StoreCursor::Id(id),
+                };
+                let history = state.history.clone();
+                let max = usize::try_from(history.limits().max_updates).unwrap_or(usize::MAX);
+                let read =
+                    tokio::task::spawn_blocking(move || history.read_after(&cursor, max)).await;
+                match read {
+                    Ok(Ok(read)) => {
+                        cursor_header = Some(read.mercure_last_event_id().to_owned());
+                        for stored in read.updates {
+                            replayed_up_to = stored.seq;
+                            let update = from_record(stored.update, state);
+                            // Mercure-08 §Reconnection RC-6: the current token decides.
+                            if filter.wants(&update) {
+                                replay.push_back(update.to_frame());
+                            }
+                        }
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!("history read failed: {e}");
+                        return text(503, "the history cannot be read; try again");
+                    }
+                    Err(_) => return text(503, "the history cannot be read; try again"),
+                }
+            }
+        }
+    }
+    let subscriber = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+    let active: Vec<ActiveSubscription> = filter
+        .matchers
+        .iter()
+        .map(|m| ActiveSubscription {
+            match_type: m.match_type().name(),
+            matcher: m.as_str().to_owned(),
+            subscriber: subscriber.clone(),
+            payload: filter.grants.payload_for(m.as_str()).cloned(),
+        })
+        .collect();
+    if state.config.subscriptions {
+        lock(&state.subscriptions).insert(subscriber.clone(), active.clone());
+        for subscription in &active {
+            state.subscription_event(subscription, true).await;
+        }
+    }
+    state.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
+    let lifetime = stream_lifetime(state.config.limits.max_stream_lifetime, token.as_ref());
+    let open = OpenStream {
+        state: state.clone(),
+        replay,
+        replayed_up_to,
+        live,
+        filter,
+        deadline: Box::pin(tokio::time::sleep(lifetime)),
+        draining: state.draining.clone(),
+        subscriber,
+        active,
+        _slot: slot,
+    };
+    let frames = stream::unfold(open, next_frame);
+    let mut response = SseBody::new(frames)
+        .keep_alive(state.config.heartbeat)
+        .into_response()
+        .map(|body| body.boxed_unsync());
+    if let Some(value) = cursor_header.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response
+            .headers_mut()
+            .insert("mercure-last-event-id", value);
+    }
+    response.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
+    response
+}
+
+/// How long a stream may stay open: the configured maximum, and never past the token's
+/// `exp` (Mercure-08 §Subscribers SB-2).
+fn stream_lifetime(max: Duration, token: Option<&AccessToken>) -> Duration {
+    let Some(exp) = token.and_then(|t| t.expires_at) else {
+        return max;
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    max.min(Duration::from_secs(exp.saturating_sub(now)))
+}
+
+fn from_record(record: store::UpdateRecord, state: &State) -> Update {
+    let hub = state.config.hub_url();
+    Update {
+        topics: record
+            .topics
+            .into_iter()
+            .map(|t| Topic::new(t, hub))
+            .collect(),
+        data: record.data,
+        private: record.private,
+        id: record.id,
+        event_type: record.event_type,
+        retry: record.retry,
+    }
+}
+
+/// Which updates one stream gets.
+struct Filter {
+    matchers: Vec<Matcher>,
+    grants: Grants,
+    anonymous: bool,
+}
+
+impl Filter {
+    /// A matcher selects it (Mercure-08 §Subscription SUB-10) and, when private, the token
+    /// may receive one of its topics (§Subscribers SB-1); an anonymous stream never gets a
+    /// private update.
+    fn wants(&self, update: &Update) -> bool {
+        self.matchers.iter().any(|m| m.matches_any(&update.topics))
+            && (!update.private || (!self.anonymous && self.grants.may_receive(&update.topics)))
+    }
+}
+
+/// A token subject's share of the open streams, given back when the stream ends.
+struct StreamSlot {
+    state: Arc<State>,
+    key: Option<String>,
+}
+
+impl StreamSlot {
+    fn take(state: &Arc<State>, token: Option<&AccessToken>) -> Option<StreamSlot> {
+        let key = token.map(|t| format!("{}\u{0}{}", t.issuer, t.subject.as_deref().unwrap_or("")));
+        if let Some(key) = &key {
+            let mut open = lock(&state.streams_per_token);
+            let count = open.entry(key.clone()).or_default();
+            if *count >= state.config.limits.max_streams_per_token {
+                return None;
+            }
+            *count += 1;
+        }
+        Some(StreamSlot {
+            state: state.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Some(key) = &self.key {
+            let mut open = lock(&self.state.streams_per_token);
+            if let Some(count) = open.get_mut(key) {
+                *count -= 1;
+                if *count == 0 {
+                    open.remove(key);
+                }
+            }
+        }
+    }
+}
+
+/// One open event stream.
+struct OpenStream {
+    state: Arc<State>,
+    replay: VecDeque<SseFrame>,
+    replayed_up_to: u64,
+    live: tokio::sync::broadcast::Receiver<Arc<Delivery>>,
+    filter: Filter,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    draining: tokio::sync::watch::Receiver<bool>,
+    subscriber: String,
+    active: Vec<ActiveSubscription>,
+    _slot: StreamSlot,
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.state
+            .metrics
+            .subscribers
+            .fetch_sub(1, Ordering::Relaxed);
+        if !self.state.config.subscriptions {
+            return;
+        }
+        lock(&self.state.subscriptions).remove(&self.subscriber);
+        let state = self.state.clone();
+        let ended = std::mem::take(&mut self.active);
+        // The stream may end outside a runtime (at shutdown): then there is nobody to tell.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                for subscription in &ended {
+                    state.subscription_event(subscription, false).await;
+                }
+            });
+        }
+    }
+}
+
+async fn next_frame(mut open: OpenStream) -> Option<(SseFrame, OpenStream)> {
+    if let Some(frame) = open.replay.pop_front() {
+        open.state.metrics.delivered.fetch_add(1, Ordering::Relaxed);
+        return Some((frame, open));
+    }
+    loop {
+        if *open.draining.borrow() {
+            return None;
+        }
+        let delivery = tokio::select! {
+            () = &mut open.deadline => return None,
+            _ = open.draining.changed() => return None,
+            item = open.live.recv() => item,
+        };
+        let delivery = match delivery {
+            Ok(delivery) => delivery,
+            Err(RecvError::Lagged(_)) => {
+                open.state
+                    .metrics
+                    .lag_disconnects
+                    .fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+            Err(RecvError::Closed) => return None,
+        };
+        if delivery.seq <= open.replayed_up_to {
+            continue;
+        }
+        // Behind by bytes, not only by count: a slow reader is closed before it pins much
+        // of the bus (it resumes from the history with Last-Event-ID).
+        let behind = open
+            .state
+            .bus_position
+            .load(Ordering::Relaxed)
+            .saturating_sub(delivery.position);
+        if behind > open.state.config.limits.max_queued_bytes as u64 {
+            open.state
+                .metrics
+                .lag_disconnects
+                .fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        if open.filter.wants(&delivery.update) {
+            open.state.metrics.delivered.fetch_add(1, Ordering::Relaxed);
+            return Some((delivery.frame.clone(), open));
+        }
+    }
+}
