@@ -82,7 +82,7 @@ fn allowed_origin(state: &State, headers: &http::HeaderMap) -> bool {
             None => return false,
         },
     };
-    state.config.cors_origins.iter().any(|a| *a == origin)
+    state.config.cors_origins.contains(&origin)
 }
 
 /// The query's name/value pairs, decoded (lossily: only token lookup reads them here).
