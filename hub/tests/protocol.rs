@@ -121,7 +121,7 @@ async fn a_user_never_learns_another_users_notification_ids_even_when_resuming()
     let alice = hub.subscriber("alice", &["https://example.com/users/alice/notifications"]);
     let mut replay = hub
         .subscribe(
-            &format!("match=*&last_event_id=urn:p:1"),
+            "match=*&last_event_id=urn:p:1",
             &[("authorization", &format!("Bearer {alice}"))],
         )
         .await;
