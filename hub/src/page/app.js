@@ -29,6 +29,7 @@ let sent = 0;
 
 function setState(state, detail) {
   const el = $('state');
+  delete el.dataset.retryIn;
   el.dataset.state = state;
   el.textContent = detail ? `${state} (${detail})` : state;
   $('pause').textContent = paused ? 'Resume' : 'Pause';
@@ -176,6 +177,7 @@ function open(resume) {
     const delay = retryDelay;
     retryDelay = Math.min(retryDelay * 2, 30000);
     setState('reconnecting', `in ${Math.round(delay / 1000)} s`);
+    $('state').dataset.retryIn = String(delay);
     retryTimer = setTimeout(() => open(true), delay);
   };
   es.onmessage = onMessage;
