@@ -54,9 +54,15 @@ function relay(target) {
   const sockets = new Set();
   const requests = [];
   let down = false;
+  let unavailable = false;
   const server = net.createServer((client) => {
     if (down) {
       client.resetAndDestroy();
+      return;
+    }
+    if (unavailable) {
+      client.on('error', () => {});
+      client.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
     const upstream = net.connect(Number(target.port), target.hostname);
@@ -89,7 +95,14 @@ function relay(target) {
       for (const s of sockets) s.resetAndDestroy();
       sockets.clear();
     },
-    up() { down = false; },
+    up() { down = false; unavailable = false; },
+    // Every connection reset; new ones answered 503 (as an overloaded hub would): the
+    // browser gives up on an EventSource that gets an error status, so the page must retry.
+    unavailable() {
+      unavailable = true;
+      for (const s of sockets) s.resetAndDestroy();
+      sockets.clear();
+    },
     close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -336,7 +349,33 @@ async function run({ alice, bob }) {
     return `${ids.length} updates (4 public, 2 private) while down ${((upAt - downAt) / 1000).toFixed(1)} s; ${streams.length} stream request(s) reached the hub after the drop; ${how}`;
   });
 
-  // 4b. The page's own Pause/Resume: the stream is closed, then reopened with
+  // 4b. The hub answers 503 for a while: the browser's EventSource gives up (an error status
+  // is final for it), and the page reconnects by itself, with last_event_id.
+  await check('resume after 503s (the browser gives up, the page retries with last_event_id): nothing missed, nothing twice, in order', async () => {
+    const from = bob.link.requests.length;
+    const downAt = Date.now();
+    bob.link.unavailable();
+    await bob.page.waitForSelector('#state:not([data-state=open])', { timeout: 5000 });
+    const ids = [];
+    for (let i = 1; i <= 3; i++) {
+      ids.push(await publishDirect(token, i === 2 ? notificationsTopic('bob') : PUBLIC_TOPIC,
+        JSON.stringify(i === 2 ? { notification: `bob, while the hub said 503 (${NONCE}-503)` } : { title: `during 503s ${i}` }), i === 2));
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    sent.push({ from: 'driver', to: 'bob', text: `bob, while the hub said 503 (${NONCE}-503)`, id: ids[1] });
+    await bob.page.waitForSelector('#state[data-retry-in]', { timeout: 15000 }); // the page's own retry
+    const shown = await bob.page.textContent('#state');
+    bob.link.up();
+    const upAt = Date.now();
+    await waitForIds(bob.page, ids, 40000);
+    await bob.page.waitForSelector('#state[data-state=open]', { timeout: 10000 });
+    await assertOnceInOrder(bob.page, ids, 'bob');
+    const resumed = bob.link.requests.slice(from).filter((r) => r.method === 'GET' && r.target.includes('last_event_id='));
+    assert(resumed.length > 0, `the page did not reconnect with last_event_id: ${JSON.stringify(bob.link.requests.slice(from))}`);
+    return `${ids.length} updates during ${((upAt - downAt) / 1000).toFixed(1)} s of 503s; the page showed "${shown}" and resumed ${((Date.now() - upAt) / 1000).toFixed(1)} s after the hub came back`;
+  });
+
+  // 4c. The page's own Pause/Resume: the stream is closed, then reopened with
   // last_event_id=<the last id seen>.
   await check('resume from the page\'s Pause/Resume (last_event_id): nothing missed, nothing twice, in order', async () => {
     const from = alice.link.requests.length;
