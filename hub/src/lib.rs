@@ -9,6 +9,9 @@
 pub mod auth;
 pub mod config;
 pub mod form;
+#[cfg(feature = "fuzz")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod limits;
 pub mod matcher;
 pub mod publish;

@@ -15,7 +15,12 @@ fn old_token(publish: &[&str], subscribe: &[&str]) -> String {
     let claims = serde_json::json!({
         "mercure": { "publish": publish, "subscribe": subscribe }
     });
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET).unwrap()).unwrap()
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET).unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -37,31 +42,52 @@ async fn a_pre_standard_publisher_and_subscriber_work_with_legacy_on() {
     assert_eq!(books.status, 200);
     // And the token in the `authorization` query parameter.
     let mut by_query = hub
-        .subscribe(&format!("topic=https://example.com/books/{{id}}&authorization={subscriber}"), &[])
+        .subscribe(
+            &format!("topic=https://example.com/books/{{id}}&authorization={subscriber}"),
+            &[],
+        )
         .await;
     assert_eq!(by_query.status, 200);
     let publisher = old_token(&["*"], &[]);
     let (status, _) = hub
-        .publish(&publisher, "topic=https://example.com/books/7&data=private-book&private=on")
+        .publish(
+            &publisher,
+            "topic=https://example.com/books/7&data=private-book&private=on",
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(books.next().await.data(), "private-book");
     assert_eq!(by_query.next().await.data(), "private-book");
-    let (status, _) = hub.publish(&publisher, "topic=https://example.com/authors/1&data=x").await;
+    let (status, _) = hub
+        .publish(&publisher, "topic=https://example.com/authors/1&data=x")
+        .await;
     assert_eq!(status, 200);
-    assert!(books.next_within(Duration::from_millis(200)).await.is_none(), "not a book");
+    assert!(
+        books
+            .next_within(Duration::from_millis(200))
+            .await
+            .is_none(),
+        "not a book"
+    );
 }
 
 #[tokio::test]
 async fn without_legacy_the_old_forms_are_refused() {
     let hub = TestHub::start(|c| c.anonymous = false).await;
     let publisher = old_token(&["*"], &[]);
-    let (status, _) = hub.publish(&publisher, "topic=https://example.com/books/7&data=x").await;
+    let (status, _) = hub
+        .publish(&publisher, "topic=https://example.com/books/7&data=x")
+        .await;
     assert_eq!(status, 401, "an old token is not an access token");
     let subscriber = old_token(&[], &["*"]);
     let cookie = format!("mercureAuthorization={subscriber}");
     let (status, _, body) = hub
-        .request("GET", &format!("{HUB_PATH}?match=*"), &[("cookie", &cookie)], "")
+        .request(
+            "GET",
+            &format!("{HUB_PATH}?match=*"),
+            &[("cookie", &cookie)],
+            "",
+        )
         .await;
     assert_eq!(status, 401, "the legacy cookie is not read: {body}");
     let token = hub.subscriber("alice", &["*"]);
