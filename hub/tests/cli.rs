@@ -3,6 +3,9 @@
 //!
 //! Every child process is held by a [`Running`] guard that kills it by PID when dropped, so a
 //! failing assertion leaves nothing running.
+//!
+//! Unix only: signals are sent with `kill`.
+#![cfg(unix)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
