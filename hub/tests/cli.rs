@@ -308,6 +308,46 @@ fn serve_accepts_connections_on_the_printed_port() {
     assert_eq!(running.wait_for_exit(EXIT_LIMIT).code(), Some(0));
 }
 
+/// A second signal during the drain exits at once with status 130: an open event stream
+/// holds the drain (deadline 60 s) until then.
+#[test]
+#[ignore = "needs Hub::serve's real body: an event stream to hold the drain open"]
+fn a_second_signal_during_the_drain_exits_with_130() {
+    use std::io::Write;
+    let (mut running, port) = serve(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--history",
+            "memory",
+            "--anonymous",
+            "--drain-deadline",
+            "60",
+        ],
+        &[],
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /.well-known/mercure?match=https%3A%2F%2Fexample.com%2Fx HTTP/1.1\r\n\
+         Host: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).expect("a response head");
+    assert_eq!(&head, b"HTTP/1.1 200", "the stream is open");
+    signal(&running, "TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(running.child.try_wait().unwrap().is_none(), "draining");
+    signal(&running, "TERM");
+    let status = running.wait_for_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130), "stderr: {}", running.stderr());
+    assert!(running.stderr().contains("second signal"));
+}
+
 #[test]
 fn serve_with_public_keys_stops_on_sigint() {
     let keys = keys_dir();
