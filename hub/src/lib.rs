@@ -7,6 +7,7 @@
 //! cites the section, e.g. "Mercure-08 §Publication".
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod form;
 #[cfg(feature = "fuzz")]
