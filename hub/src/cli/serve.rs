@@ -817,7 +817,10 @@ mod tests {
         assert_eq!(config.history_limits, HistoryLimits::default());
         assert_eq!(config.heartbeat, Some(Duration::from_secs(15)));
         assert!(
-            config.subscriptions && config.anonymous && !config.demo && !config.verifier.legacy
+            config.subscriptions
+                && config.anonymous
+                && config.demo.is_none()
+                && !config.verifier.legacy
         );
     }
 
