@@ -705,3 +705,115 @@ fn keygen_prints_a_fresh_secret_the_hub_accepts() {
     let short = output(hub().args(["keygen", "--bytes", "16"]));
     assert_eq!(short.status.code(), Some(2));
 }
+
+/// One HTTP/1.1 request on a new connection (`Connection: close`); the whole answer.
+fn http(port: u16, request: &str) -> String {
+    use std::io::Write;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+/// Every publish answered 200 is in the history after `kill -9`: a restarted hub replays all
+/// of them to a client resuming with `Last-Event-ID` (the file history fsyncs each append
+/// before the 200).
+#[test]
+fn publishes_answered_200_survive_kill_9_and_a_restart_resumes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = keygen(dir.path());
+    let history = dir.path().join("history.redb");
+    let audience = "https://hub.test/.well-known/mercure";
+    let key_arg = key.to_str().unwrap();
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--publisher-key",
+        key_arg,
+        "--alg",
+        "HS256",
+        "--issuer",
+        APP,
+        "--audience",
+        audience,
+        "--anonymous",
+        "--history",
+        history.to_str().unwrap(),
+    ];
+    let publisher = token(&[
+        "--key",
+        key_arg,
+        "--alg",
+        "HS256",
+        "--issuer",
+        APP,
+        "--audience",
+        audience,
+        "--publish",
+        "*",
+    ]);
+    let (mut running, port) = serve(&args, &[]);
+    let total = 40;
+    for n in 0..total {
+        let form = format!("topic=https://example.com/log&data=entry-{n}&id=urn:entry:{n}");
+        let answer = http(
+            port,
+            &format!(
+                "POST /.well-known/mercure HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                 Authorization: Bearer {publisher}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+                form.len()
+            ),
+        );
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with(&format!("urn:entry:{n}")), "{answer}");
+    }
+    signal(&running, "KILL");
+    let status = running.wait_for_exit(EXIT_LIMIT);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+
+    let (_restarted, port) = serve(&args, &[]);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    use std::io::Write;
+    write!(
+        stream,
+        "GET /.well-known/mercure?match=https%3A%2F%2Fexample.com%2Flog HTTP/1.1\r\nHost: x\r\n\
+         Last-Event-ID: urn:entry:0\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while seen.len() < total - 1 {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                if let Some(id) = line.trim_end().strip_prefix("id: ") {
+                    seen.push(id.to_owned());
+                }
+                if line
+                    .to_ascii_lowercase()
+                    .starts_with("mercure-last-event-id:")
+                {
+                    assert_eq!(
+                        line.trim_end()["mercure-last-event-id:".len()..].trim(),
+                        "urn:entry:0"
+                    );
+                }
+            }
+        }
+    }
+    let want: Vec<String> = (1..total).map(|n| format!("urn:entry:{n}")).collect();
+    assert_eq!(seen, want);
+}
