@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse_chunked differential roundtrip encode)
+[ ${#targets[@]} -gt 0 ] || targets=(parse_chunked differential roundtrip encode hub_publish_form hub_subscribe_query hub_token_claims)
 parallel=${FUZZ_PARALLEL:-1}
 
 if ! cargo +nightly --version >/dev/null 2>&1; then

@@ -7,8 +7,12 @@
 //! cites the section, e.g. "Mercure-08 §Publication".
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod form;
+#[cfg(feature = "fuzz")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod limits;
 pub mod matcher;
 pub mod publish;
