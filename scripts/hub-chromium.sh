@@ -88,7 +88,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 "$bin" keygen >"$work/key"
-"$bin" serve --listen 127.0.0.1:0 --publisher-key "$work/key" --subscriber-key "$work/key" \
+"$bin" serve --listen 127.0.0.1:0 --publisher-key "$work/key" \
   --alg HS256 --issuer dev --anonymous --history memory --demo \
   --cookie-name mercure_access_token </dev/null >"$work/hub.out" 2>"$work/hub.err" &
 hub_pid=$!
