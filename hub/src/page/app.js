@@ -221,6 +221,9 @@ async function publish(topic, data, isPrivate) {
   return response.ok ? text : null;
 }
 
+// Back online while the page waits to retry: retry now rather than after the back-off.
+window.addEventListener('online', () => { if (retryTimer) open(true); });
+
 $('subscribe-form').addEventListener('submit', (e) => { e.preventDefault(); open(false); });
 $('pause').addEventListener('click', () => (paused ? open(true) : pause()));
 $('publish-form').addEventListener('submit', (e) => {
