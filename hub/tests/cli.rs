@@ -817,3 +817,57 @@ fn publishes_answered_200_survive_kill_9_and_a_restart_resumes_them() {
     let want: Vec<String> = (1..total).map(|n| format!("urn:entry:{n}")).collect();
     assert_eq!(seen, want);
 }
+
+/// Out of file descriptors: with `ulimit -n 64`, 150 idle connections make accept fail
+/// (EMFILE); the hub logs, backs off and keeps running, and serves again once some close.
+#[test]
+fn running_out_of_file_descriptors_is_survived() {
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" serve --listen 127.0.0.1:0 --anonymous --history memory")
+        .arg(BIN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sh");
+    let mut running = Running::new(child);
+    let line = running.line(START_LIMIT);
+    let port: u16 = line
+        .strip_prefix("listening on http://127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let mut idle: Vec<TcpStream> = (0..150)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    assert!(idle.len() > 64, "only {} connections opened", idle.len());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        running.child.try_wait().unwrap().is_none(),
+        "the hub exited: {}",
+        running.stderr()
+    );
+    idle.truncate(10);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = http(
+            port,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer after descriptors came back: {answer:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(idle);
+    signal(&running, "TERM");
+    assert_eq!(running.wait_for_exit(EXIT_LIMIT).code(), Some(0));
+    assert!(
+        running.stderr().contains("accept failed"),
+        "the EMFILE was logged"
+    );
+}

@@ -199,3 +199,42 @@ async fn bad_matchers_and_forms_are_refused_with_a_reason() {
         assert_eq!(hub.publish(&token, form).await.0, status, "{form}");
     }
 }
+
+#[tokio::test]
+async fn streams_per_token_are_capped_with_429() {
+    let hub = TestHub::start(|c| c.limits.max_streams_per_token = 2).await;
+    let token = hub.subscriber("alice", &["*"]);
+    let auth = format!("Bearer {token}");
+    let _one = hub.subscribe("match=*", &[("authorization", &auth)]).await;
+    let _two = hub.subscribe("match=*", &[("authorization", &auth)]).await;
+    let third = hub.subscribe("match=*", &[("authorization", &auth)]).await;
+    assert_eq!(third.status, 429);
+    drop(_one);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let again = hub.subscribe("match=*", &[("authorization", &auth)]).await;
+    assert_eq!(again.status, 200, "a slot comes back when a stream ends");
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_token_expires() {
+    use ssewire_hub::auth::{SigningKey, TokenBuilder};
+    let hub = TestHub::start(|_| {}).await;
+    let token = TokenBuilder::new(support::ISSUER, &hub.hub_url)
+        .subject("short")
+        .subscribe("*", ssewire_hub::matcher::MatchType::Exact)
+        .expires_in(2)
+        .sign(&SigningKey::from_secret(support::SECRET).unwrap())
+        .unwrap();
+    let mut stream = hub
+        .subscribe("match=*", &[("authorization", &format!("Bearer {token}"))])
+        .await;
+    assert_eq!(stream.status, 200);
+    assert!(
+        !stream.ended_within(Duration::from_millis(500)).await,
+        "open before exp"
+    );
+    assert!(
+        stream.ended_within(Duration::from_secs(4)).await,
+        "closed by exp"
+    );
+}
