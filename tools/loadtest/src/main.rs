@@ -16,6 +16,7 @@
 //! Markdown).
 
 mod cli;
+mod mercure;
 mod render;
 mod report;
 mod scenario;
@@ -44,6 +45,7 @@ fn main() {
     let code = match cli.command {
         Command::Hub(args) => runtime.block_on(scenario::hub(args)),
         Command::HubServer(args) => runtime.block_on(server::main(args)),
+        Command::Mercure(args) => runtime.block_on(mercure::main(args)),
     };
     // The subscriber tasks still in the runtime need no orderly teardown.
     std::process::exit(code);

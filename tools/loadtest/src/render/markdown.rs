@@ -31,9 +31,9 @@ pub fn render(report: &Report) -> String {
         }
         md.push_str(" |\n");
     }
-    if !run.samples.is_empty() {
+    if !run.samples().is_empty() {
         md.push_str("\nFirst problems seen:\n\n");
-        for sample in &run.samples {
+        for sample in run.samples() {
             let _ = writeln!(md, "- {sample}");
         }
     }
