@@ -57,11 +57,12 @@ pub struct MercureArgs {
     #[arg(long, value_name = "B", default_value_t = 5)]
     pub broadcasts: u64,
     /// Public updates per topic in the burst.
-    #[arg(long, value_name = "E", default_value_t = 2)]
+    #[arg(long, value_name = "E", default_value_t = 1)]
     pub public_per_topic: u64,
-    /// Private updates per subscriber in the burst (each on the subscriber's own topic).
-    #[arg(long, value_name = "P", default_value_t = 1)]
-    pub private_per_subscriber: u64,
+    /// Private updates in the burst, one each to P subscribers spread evenly (at most N),
+    /// each on the subscriber's own topic.
+    #[arg(long, value_name = "P", default_value_t = 1_000)]
+    pub private_updates: usize,
     /// Publisher connections sending the burst concurrently (keep-alive, one POST at a time).
     #[arg(long, value_name = "K", default_value_t = 8)]
     pub publishers: usize,
@@ -75,7 +76,10 @@ pub struct MercureArgs {
     /// The ssewire-hub binary [default: `ssewire-hub` next to this executable].
     #[arg(long, value_name = "PATH")]
     pub hub_bin: Option<PathBuf>,
-    /// One more argument for `ssewire-hub serve` (repeatable), e.g. `--hub-arg=--no-subscriptions`.
+    /// One more argument for `ssewire-hub serve` (repeatable), e.g.
+    /// `--hub-arg=--no-subscriptions` (scripts/hub-load.sh passes it: with active
+    /// subscriptions each connection publishes a subscription event that every subscriber
+    /// wakes for, so connecting N is quadratic; docs/hub.md).
     #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
     pub hub_arg: Vec<String>,
     /// Seconds each phase may take.

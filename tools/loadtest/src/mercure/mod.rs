@@ -10,10 +10,13 @@
 //! 2. Connect every subscriber (200, counted by the hub's `ssewire_hub_subscribers`); RSS
 //!    with all idle, and so memory per idle subscriber.
 //! 3. B broadcasts, one at a time, each waited for until all N have it.
-//! 4. A burst from K publisher connections: E public updates per topic, P private updates
-//!    per subscriber; wait until every delivery arrived.
+//! 4. A burst from K publisher connections: E public updates per topic, then P private
+//!    updates to P subscribers spread evenly; wait until every delivery arrived.
 //! 5. A quiet moment, then the checks: every subscriber's counts exactly (B, E, P), nothing
 //!    misdelivered, no stream lost, no publish refused, no lag disconnect.
+//!
+//! Publishes are what limit the burst: the hub wakes every subscriber for every update
+//! (docs/hub.md), so P defaults to 1 000 rather than one per subscriber.
 //!
 //! Each update's data carries its publish time (nanoseconds since the run's start, on this
 //! process's monotonic clock), so each delivery gives a publish-to-delivery latency.
@@ -42,10 +45,17 @@ pub async fn main(args: MercureArgs) -> i32 {
         eprintln!("loadtest: need 1 <= --topics <= --subscribers");
         return crate::ERROR;
     }
+    if args.private_updates > args.subscribers {
+        eprintln!("loadtest: --private-updates is at most --subscribers (one each)");
+        return crate::ERROR;
+    }
     let outcome = crate::scenario::within(args.timeout, run(&args)).await;
     let report = Report {
         target: "ssewire-hub (Mercure)".into(),
-        server: "`ssewire-hub serve` (HS256, authorization on, `--history memory`)".into(),
+        server: format!(
+            "`ssewire-hub serve` (HS256, authorization on, `--history memory`{})",
+            args.hub_arg.iter().map(|a| format!(", `{a}`")).collect::<String>()
+        ),
         arguments: std::env::args().skip(2).collect(),
         subscribers: args.subscribers,
         outcome: outcome.map(Measured::Mercure),
@@ -202,19 +212,20 @@ async fn run(args: &MercureArgs) -> Result<MercureRun, String> {
             });
         }
     }
-    for seq in 0..args.private_per_subscriber {
-        for i in 0..n {
-            updates.push(Update {
-                topic: subscriber::private_topic(i),
-                data: format!("p {i} {seq}"),
-                private: true,
-            });
-        }
+    let mut private_for = vec![0u64; n];
+    for k in 0..args.private_updates {
+        let i = k * n / args.private_updates.max(1);
+        private_for[i] += 1;
+        updates.push(Update {
+            topic: subscriber::private_topic(i),
+            data: format!("p {i} 0"),
+            private: true,
+        });
     }
     out.public_updates = args.public_per_topic * args.topics as u64;
-    out.private_updates = args.private_per_subscriber * n as u64;
-    // Every subscriber follows exactly one public topic and owns one private topic.
-    out.burst_deliveries = (args.public_per_topic + args.private_per_subscriber) * n as u64;
+    out.private_updates = args.private_updates as u64;
+    // Every subscriber follows exactly one public topic; a private update has one receiver.
+    out.burst_deliveries = args.public_per_topic * n as u64 + args.private_updates as u64;
     let updates = Arc::new(updates);
     let next = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -271,11 +282,7 @@ async fn run(args: &MercureArgs) -> Result<MercureRun, String> {
             u64::from(counts.public.load(Ordering::SeqCst)),
             u64::from(counts.private.load(Ordering::SeqCst)),
         );
-        let want = (
-            args.broadcasts,
-            args.public_per_topic,
-            args.private_per_subscriber,
-        );
+        let want = (args.broadcasts, args.public_per_topic, private_for[i]);
         if got != want {
             wrong += 1;
             if wrong == 1 {
