@@ -6,6 +6,10 @@
 # and publish-to-delivery latency p50/p99. See docs/hub.md ("Figures").
 #
 #   bash scripts/hub-load.sh                      10 000 subscribers, 1 000 topics (about 40 s)
+#   bash scripts/hub-load.sh --compare            the same, then against benches' axum-mercure
+#                                                 (axum Sse + tokio broadcast), side by side, with
+#                                                 a chart (docs/hub-load-chart.svg); builds it
+#                                                 first (benches/, fat LTO: minutes)
 #   bash scripts/hub-load.sh --smoke              200 subscribers, 20 topics (a few seconds; CI)
 #   bash scripts/hub-load.sh --ceiling            20 000-subscriber steps up to the fd limit,
 #                                                 broadcasts only (docs/hub-ceiling-results.md)
@@ -82,6 +86,12 @@ case "${1:-}" in
     mv "$out.tmp" "$out"
     echo "hub-load: ceiling steps written to $out" >&2
     exit "$status"
+    ;;
+  --compare)
+    shift
+    (cd benches && cargo build -q --release --features axum-mercure --bin axum-mercure)
+    drive --compare-bin benches/target/release/axum-mercure \
+      --markdown docs/hub-load-results.md --svg docs/hub-load-chart.svg "$@"
     ;;
   *)
     drive --markdown docs/hub-load-results.md "$@"

@@ -76,6 +76,14 @@ pub struct MercureArgs {
     /// The ssewire-hub binary [default: `ssewire-hub` next to this executable].
     #[arg(long, value_name = "PATH")]
     pub hub_bin: Option<PathBuf>,
+    /// Then run the same scenario against this server too (benches' `axum-mercure`: axum
+    /// `Sse` + tokio `broadcast`, which takes the hub's command line), and report both side
+    /// by side.
+    #[arg(long, value_name = "PATH")]
+    pub compare_bin: Option<PathBuf>,
+    /// Also draw the figures as an SVG bar chart to FILE (with --compare-bin, both runs).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// One more argument for `ssewire-hub serve` (repeatable), e.g.
     /// `--hub-arg=--no-subscriptions` (scripts/hub-load.sh passes it: with active
     /// subscriptions each connection publishes a subscription event that every subscriber

@@ -49,7 +49,14 @@ pub async fn main(args: MercureArgs) -> i32 {
         eprintln!("loadtest: --private-updates is at most --subscribers (one each)");
         return crate::ERROR;
     }
-    let outcome = crate::scenario::within(args.timeout, run(&args)).await;
+    let bin = match hub::binary(args.hub_bin.as_deref()) {
+        Ok(bin) => bin,
+        Err(e) => {
+            eprintln!("loadtest: {e}");
+            return crate::ERROR;
+        }
+    };
+    let outcome = crate::scenario::within(args.timeout, run(&args, &bin)).await;
     let report = Report {
         target: "ssewire-hub (Mercure)".into(),
         server: format!(
@@ -60,11 +67,53 @@ pub async fn main(args: MercureArgs) -> i32 {
         subscribers: args.subscribers,
         outcome: outcome.map(Measured::Mercure),
     };
-    crate::scenario::write_report(&report, args.markdown.as_deref());
-    report.exit_code()
+    let Some(other) = &args.compare_bin else {
+        crate::scenario::write_report(&report, args.markdown.as_deref());
+        write_svg(&args, std::slice::from_ref(&report));
+        return report.exit_code();
+    };
+    crate::scenario::write_report(&report, None);
+    eprintln!("loadtest: the same scenario against {}", other.display());
+    let outcome = crate::scenario::within(args.timeout, run(&args, other)).await;
+    let compared = Report {
+        target: "axum `Sse` + tokio `broadcast`".into(),
+        server: format!(
+            "`{}` (benches/src/bin/axum-mercure.rs: HS256 via jsonwebtoken, one broadcast \
+             channel, an exact-topic filter per stream)",
+            other.file_name().unwrap_or_default().to_string_lossy()
+        ),
+        ..report.clone()
+    };
+    let compared = Report {
+        outcome: outcome.map(Measured::Mercure),
+        ..compared
+    };
+    crate::scenario::write_report(&compared, None);
+    let reports = [report, compared];
+    if let Some(path) = &args.markdown {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        match std::fs::write(path, crate::render::markdown::side_by_side(&reports)) {
+            Ok(()) => println!("markdown written to {}", path.display()),
+            Err(e) => eprintln!("loadtest: writing {}: {e}", path.display()),
+        }
+    }
+    write_svg(&args, &reports);
+    reports.iter().map(Report::exit_code).max().unwrap_or(crate::ERROR)
 }
 
-async fn run(args: &MercureArgs) -> Result<MercureRun, String> {
+fn write_svg(args: &MercureArgs, reports: &[Report]) {
+    let (Some(path), Some(svg)) = (&args.svg, crate::render::svg::chart(reports)) else {
+        return;
+    };
+    match std::fs::write(path, svg) {
+        Ok(()) => println!("chart written to {}", path.display()),
+        Err(e) => eprintln!("loadtest: writing {}: {e}", path.display()),
+    }
+}
+
+async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, String> {
     let started = Instant::now();
     let n = args.subscribers;
     let phase = args.phase_timeout;
@@ -84,9 +133,8 @@ async fn run(args: &MercureArgs) -> Result<MercureRun, String> {
         ..MercureRun::default()
     };
 
-    // 1. Tokens, then the hub.
-    let bin = hub::binary(args.hub_bin.as_deref())?;
-    let hub = HubChild::spawn(&bin, n, &args.hub_arg).await?;
+    // 1. The hub, then the tokens signed with its key.
+    let hub = HubChild::spawn(bin, n, &args.hub_arg).await?;
     let key = SigningKey::from_secret(&hub.secret).map_err(|e| format!("the key: {e}"))?;
     let t = Instant::now();
     let publisher_token = TokenBuilder::new(ISSUER, AUDIENCE)

@@ -379,8 +379,8 @@ mod tests {
     fn chunked_sse_split_anywhere_gives_the_same_events() {
         let wire = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
                      transfer-encoding: chunked\r\n\r\n\
-                     4\r\n:\n\n\r\n\
-                     1c\r\nid: x\ndata: t 3 0 12\n\ndata: p 4\r\n\
+                     3\r\n:\n\n\r\n\
+                     1f\r\nid: x\ndata: t 3 0 12\n\ndata: p 4\r\n\
                      b\r\n 0 99\n\n:hb\n\r\n";
         for split in 1..wire.len() {
             let mut reader = Reader::default();

@@ -2,6 +2,7 @@
 //! [`text`] lays the rows out for a console and [`markdown`] as a table.
 
 pub mod markdown;
+pub mod svg;
 pub mod text;
 
 use crate::report::{Burst, Latency, Measured, MercureRun, Report, Run, MEMORY_AIM};
@@ -84,7 +85,8 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
     let checks = run.checks;
     let reach_rate = (run.broadcast_reach_secs > 0.0)
         .then(|| subscribers as f64 / run.broadcast_reach_secs);
-    vec![
+    let burst = run.public_updates + run.private_updates > 0;
+    let rows = vec![
         row(
             "Subscribers held".into(),
             format!(
@@ -130,6 +132,15 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
         ),
         row("Burst latency, public".into(), latency(&run.public_latency)),
         row("Burst latency, private".into(), latency(&run.private_latency)),
+    ];
+    // A run without a burst (the ceiling's steps) leaves its rows out.
+    let mut rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| burst || !(4..=6).contains(k))
+        .map(|(_, r)| r)
+        .collect();
+    rows.extend([
         Row {
             measure: "Wrong counts, misdelivered (incl. leaked private), lost streams, failed publishes, lag disconnects".into(),
             result: format!(
@@ -143,7 +154,8 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
             verdict: Some(if checks.passed() { "PASS" } else { "FAIL" }),
         },
         row("Whole run".into(), format!("{:.1} s", run.total_secs)),
-    ]
+    ]);
+    rows
 }
 
 /// The rows of a `hub` run.
