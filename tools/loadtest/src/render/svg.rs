@@ -82,9 +82,9 @@ pub fn chart(reports: &[Report]) -> Option<String> {
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="10" y="20" font-size="14" font-weight="bold">{} subscribers, {} (one run, same scenario)</text>"#,
+        r#"<text x="10" y="20" font-size="14" font-weight="bold">{} subscribers on {} topics, authorization on, loopback, 2 cores (one run, same scenario)</text>"#,
         reports[0].subscribers,
-        escape(&reports[0].arguments.join(" "))
+        runs.iter().flatten().map(|(_, run)| run.topics).next().unwrap_or(0)
     );
     for (p, panel) in panels.iter().enumerate() {
         let x0 = 10.0 + PANEL_W * p as f64;
