@@ -114,27 +114,30 @@ async fn subscribe(
     app.subscribers.fetch_add(1, Ordering::Relaxed);
     let counted = Counted(Arc::clone(&app));
     let state = (receiver, matches, allowed, counted);
-    let events = stream::unfold(state, |(mut receiver, matches, allowed, counted)| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(update) => {
-                    let wanted = matches.iter().any(|m| *m == update.topic)
-                        && (!update.private || allowed.contains(&update.topic));
-                    if wanted {
-                        let event = Event::default()
-                            .id(update.id.to_string())
-                            .data(update.data.as_str());
-                        return Some((Ok(event), (receiver, matches, allowed, counted)));
+    let events = stream::unfold(
+        state,
+        |(mut receiver, matches, allowed, counted)| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(update) => {
+                        let wanted = matches.iter().any(|m| *m == update.topic)
+                            && (!update.private || allowed.contains(&update.topic));
+                        if wanted {
+                            let event = Event::default()
+                                .id(update.id.to_string())
+                                .data(update.data.as_str());
+                            return Some((Ok(event), (receiver, matches, allowed, counted)));
+                        }
                     }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        counted.0.lagged.fetch_add(1, Ordering::Relaxed);
+                        return None;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    counted.0.lagged.fetch_add(1, Ordering::Relaxed);
-                    return None;
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
             }
-        }
-    });
+        },
+    );
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
@@ -201,7 +204,8 @@ fn main() {
     let (bus, _) = broadcast::channel(1024);
     let app = Arc::new(App {
         bus,
-        key: DecodingKey::from_secret(secret.trim_end_matches('\n').as_bytes()).expect("an HS256 key"),
+        key: DecodingKey::from_secret(secret.trim_end_matches('\n').as_bytes())
+            .expect("an HS256 key"),
         validation,
         next_id: AtomicU64::new(1),
         subscribers: AtomicUsize::new(0),

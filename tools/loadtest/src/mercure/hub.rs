@@ -65,14 +65,28 @@ impl HubChild {
             .await
             .map_err(|e| format!("running {} keygen: {e}", bin.display()))?;
         if !keygen.status.success() {
-            return Err(format!("{} keygen failed: {}", bin.display(), keygen.status));
+            return Err(format!(
+                "{} keygen failed: {}",
+                bin.display(),
+                keygen.status
+            ));
         }
-        let secret = String::from_utf8_lossy(&keygen.stdout).trim().as_bytes().to_vec();
+        let secret = String::from_utf8_lossy(&keygen.stdout)
+            .trim()
+            .as_bytes()
+            .to_vec();
         let key = dir.join("hub.key");
         std::fs::write(&key, &secret).map_err(|e| format!("{}: {e}", key.display()))?;
         let mut child = tokio::process::Command::new(bin)
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--alg", "HS256", "--history", "memory"])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--alg",
+                "HS256",
+                "--history",
+                "memory",
+            ])
             .arg("--publisher-key")
             .arg(&key)
             .args(["--issuer", ISSUER, "--audience", AUDIENCE, "--log", "warn"])

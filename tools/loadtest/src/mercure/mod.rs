@@ -61,7 +61,10 @@ pub async fn main(args: MercureArgs) -> i32 {
         target: "ssewire-hub (Mercure)".into(),
         server: format!(
             "`ssewire-hub serve` (HS256, authorization on, `--history memory`{})",
-            args.hub_arg.iter().map(|a| format!(", `{a}`")).collect::<String>()
+            args.hub_arg
+                .iter()
+                .map(|a| format!(", `{a}`"))
+                .collect::<String>()
         ),
         arguments: std::env::args().skip(2).collect(),
         subscribers: args.subscribers,
@@ -100,7 +103,11 @@ pub async fn main(args: MercureArgs) -> i32 {
         }
     }
     write_svg(&args, &reports);
-    reports.iter().map(Report::exit_code).max().unwrap_or(crate::ERROR)
+    reports
+        .iter()
+        .map(Report::exit_code)
+        .max()
+        .unwrap_or(crate::ERROR)
 }
 
 fn write_svg(args: &MercureArgs, reports: &[Report]) {
@@ -174,7 +181,13 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
         let counts = Arc::new(Counts::default());
         all_counts.push(Arc::clone(&counts));
         let target = subscriber::request_target(i, args.topics, n);
-        tokio::spawn(subscriber::run(Arc::clone(&shared), i, target, token, counts));
+        tokio::spawn(subscriber::run(
+            Arc::clone(&shared),
+            i,
+            target,
+            token,
+            counts,
+        ));
     }
     let deadline = t + phase;
     loop {
@@ -204,7 +217,9 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
             break;
         }
         if Instant::now() >= deadline {
-            return Err(format!("timed out: the hub counts {held} of {n} subscribers"));
+            return Err(format!(
+                "timed out: the hub counts {held} of {n} subscribers"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -237,7 +252,13 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
             shared.note(format!("broadcast {seq}: {e}"));
             continue;
         }
-        wait_delivered(&shared, before + n as u64, Instant::now() + phase, "a broadcast").await?;
+        wait_delivered(
+            &shared,
+            before + n as u64,
+            Instant::now() + phase,
+            "a broadcast",
+        )
+        .await?;
         let reached = shared.broadcast_reached_ns[seq as usize].load(Ordering::SeqCst);
         reach.push(reached.saturating_sub(sent) as f64 / 1e9);
     }
@@ -282,7 +303,8 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     let mut publishers = Vec::new();
     for _ in 0..args.publishers.max(1) {
         let mut publisher = Publisher::connect(hub.addr).await?;
-        let (updates, next, errors) = (Arc::clone(&updates), Arc::clone(&next), Arc::clone(&errors));
+        let (updates, next, errors) =
+            (Arc::clone(&updates), Arc::clone(&next), Arc::clone(&errors));
         let (token, shared) = (publisher_token.clone(), Arc::clone(&shared));
         publishers.push(tokio::spawn(async move {
             loop {
@@ -306,12 +328,17 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     let errors = std::mem::take(&mut *errors.lock().unwrap());
     publish_errors += errors.len();
     if let Some(first) = errors.first() {
-        shared.note(format!("{} burst publishes failed; first: {first}", errors.len()));
+        shared.note(format!(
+            "{} burst publishes failed; first: {first}",
+            errors.len()
+        ));
     }
     let want = before + out.burst_deliveries;
     let waited = wait_delivered(&shared, want, Instant::now() + phase, "the burst").await;
-    out.burst_secs = (shared.last_delivery_ns.load(Ordering::SeqCst).saturating_sub(burst_start))
-        as f64
+    out.burst_secs = (shared
+        .last_delivery_ns
+        .load(Ordering::SeqCst)
+        .saturating_sub(burst_start)) as f64
         / 1e9;
     out.public_latency = Latency::of(&mut shared.take_latencies(1));
     out.private_latency = Latency::of(&mut shared.take_latencies(2));

@@ -62,7 +62,9 @@ impl Shared {
             delivered: AtomicU64::new(0),
             last_delivery_ns: AtomicU64::new(0),
             broadcast_reached_ns: (0..broadcasts).map(|_| AtomicU64::new(0)).collect(),
-            latencies: (0..SHARDS).map(|_| Mutex::new(Default::default())).collect(),
+            latencies: (0..SHARDS)
+                .map(|_| Mutex::new(Default::default()))
+                .collect(),
             samples: Mutex::new(Vec::new()),
             connect_gate: Semaphore::new(connect_concurrency.max(1)),
             source_addrs: source_addrs.max(1),

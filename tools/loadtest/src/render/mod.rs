@@ -83,8 +83,8 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
     let per = run.per_subscriber_bytes(subscribers);
     let (before, idle, after) = (run.memory_before, run.memory_idle, run.memory_after);
     let checks = run.checks;
-    let reach_rate = (run.broadcast_reach_secs > 0.0)
-        .then(|| subscribers as f64 / run.broadcast_reach_secs);
+    let reach_rate =
+        (run.broadcast_reach_secs > 0.0).then(|| subscribers as f64 / run.broadcast_reach_secs);
     let burst = run.public_updates + run.private_updates > 0;
     let rows = vec![
         row(

@@ -84,7 +84,11 @@ pub fn chart(reports: &[Report]) -> Option<String> {
         svg,
         r#"<text x="10" y="20" font-size="14" font-weight="bold">{} subscribers on {} topics, authorization on, loopback, 2 cores (one run, same scenario)</text>"#,
         reports[0].subscribers,
-        runs.iter().flatten().map(|(_, run)| run.topics).next().unwrap_or(0)
+        runs.iter()
+            .flatten()
+            .map(|(_, run)| run.topics)
+            .next()
+            .unwrap_or(0)
     );
     for (p, panel) in panels.iter().enumerate() {
         let x0 = 10.0 + PANEL_W * p as f64;
@@ -169,5 +173,7 @@ fn short(value: f64) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
