@@ -159,7 +159,6 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
         tokens.push(token);
     }
     out.mint_secs = t.elapsed().as_secs_f64();
-    let mut control = Publisher::connect(hub.addr).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     out.memory_before = hub.memory()?;
     eprintln!(
@@ -211,7 +210,9 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     loop {
-        let metrics = control.get("/metrics").await?;
+        // A connection per poll: the hub closes keep-alive connections idle for longer than
+        // its header-read timeout (10 s), and connecting can take longer than that.
+        let metrics = Publisher::connect(hub.addr).await?.get("/metrics").await?;
         let held = hub::metric(&metrics, "ssewire_hub_subscribers").unwrap_or(0);
         if held as usize == n {
             break;
@@ -236,7 +237,8 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
         out.per_subscriber_bytes(n)
     );
 
-    // 3. Broadcasts, one at a time.
+    // 3. Broadcasts, one at a time, from a connection opened now (see above).
+    let mut control = Publisher::connect(hub.addr).await?;
     let mut publish_errors = 0;
     let mut reach = Vec::new();
     for seq in 0..args.broadcasts {
@@ -349,7 +351,10 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     // 5. A quiet moment for anything extra to arrive, then the checks.
     tokio::time::sleep(Duration::from_millis(500)).await;
     out.memory_after = hub.memory()?;
-    let metrics = control.get("/metrics").await.unwrap_or_default();
+    let metrics = match Publisher::connect(hub.addr).await {
+        Ok(mut connection) => connection.get("/metrics").await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
     let mut wrong = 0;
     for (i, counts) in all_counts.iter().enumerate() {
         let got = (

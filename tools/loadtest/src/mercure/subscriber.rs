@@ -393,6 +393,25 @@ mod tests {
     }
 
     #[test]
+    fn another_subscribers_private_update_or_topic_is_misdelivered() {
+        use std::sync::atomic::Ordering;
+        let shared = super::Shared::new("127.0.0.1:1".parse().unwrap(), 10, 1, 1, 1);
+        let counts = super::Counts::default();
+        super::deliver(&shared, 13, &counts, "p 13 0 5");
+        super::deliver(&shared, 13, &counts, "t 3 0 5");
+        super::deliver(&shared, 13, &counts, "b 0 5");
+        assert_eq!(shared.misdelivered.load(Ordering::SeqCst), 0);
+        assert_eq!(shared.delivered.load(Ordering::SeqCst), 3);
+        super::deliver(&shared, 13, &counts, "p 14 0 5");
+        super::deliver(&shared, 13, &counts, "t 4 0 5");
+        super::deliver(&shared, 13, &counts, "garbage");
+        assert_eq!(shared.misdelivered.load(Ordering::SeqCst), 3);
+        let got =
+            [&counts.broadcast, &counts.public, &counts.private].map(|c| c.load(Ordering::SeqCst));
+        assert_eq!(got, [1, 1, 1]);
+    }
+
+    #[test]
     fn a_refusal_says_its_status() {
         let mut reader = Reader::default();
         let e = reader
