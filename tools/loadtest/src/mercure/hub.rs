@@ -103,7 +103,13 @@ impl HubChild {
         let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
         let line = match tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
             Ok(Ok(Some(line))) => line,
-            _ => return Err("the hub did not print `listening on …` within 20 s".into()),
+            Ok(_) => {
+                let status = child.wait().await.map_err(|e| e.to_string())?;
+                return Err(format!(
+                    "the hub exited ({status}) before listening (see its message above)"
+                ));
+            }
+            Err(_) => return Err("the hub did not print `listening on …` within 20 s".into()),
         };
         let addr: SocketAddr = line
             .strip_prefix("listening on http://")
@@ -138,7 +144,15 @@ impl HubChild {
 
 impl Drop for HubChild {
     fn drop(&mut self) {
+        // Kill, then reap (for up to a second): the driver may exit right after this, and
+        // tokio's orphan reaper would not get to it, leaving a zombie.
         let _ = self.child.start_kill();
+        for _ in 0..100 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
