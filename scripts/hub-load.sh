@@ -90,10 +90,10 @@ case "${1:-}" in
   --compare)
     shift
     (cd benches && cargo build -q --release --features axum-mercure --bin axum-mercure)
-    drive --compare-bin benches/target/release/axum-mercure \
+    drive --probe-connections --compare-bin benches/target/release/axum-mercure \
       --markdown docs/hub-load-results.md --svg docs/hub-load-chart.svg "$@"
     ;;
   *)
-    drive --markdown docs/hub-load-results.md "$@"
+    drive --probe-connections --markdown docs/hub-load-results.md "$@"
     ;;
 esac

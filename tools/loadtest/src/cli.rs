@@ -81,6 +81,11 @@ pub struct MercureArgs {
     /// by side.
     #[arg(long, value_name = "PATH")]
     pub compare_bin: Option<PathBuf>,
+    /// First measure, on a hub of its own, the memory of N idle keep-alive connections that
+    /// each made one `GET /healthz` and hold no stream: what a connection costs without the
+    /// stream's state (ssewire-hub only; within the hub's 10 s header-read timeout).
+    #[arg(long)]
+    pub probe_connections: bool,
     /// Also draw the figures as an SVG bar chart to FILE (with --compare-bin, both runs).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,

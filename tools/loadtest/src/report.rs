@@ -114,6 +114,9 @@ pub struct MercureRun {
     pub memory_idle: Memory,
     /// After every update.
     pub memory_after: Memory,
+    /// With `--probe-connections`: the hub's RSS per idle keep-alive connection holding no
+    /// stream, in bytes (measured on a hub of its own).
+    pub idle_connection_bytes: Option<f64>,
     /// The driver's own RSS with every subscriber idle, KiB (for scale).
     pub driver_rss_kib: u64,
     /// Broadcasts published, each to every subscriber.

@@ -56,7 +56,17 @@ pub async fn main(args: MercureArgs) -> i32 {
             return crate::ERROR;
         }
     };
-    let outcome = crate::scenario::within(args.timeout, run(&args, &bin)).await;
+    let outcome = crate::scenario::within(args.timeout, async {
+        let probe = if args.probe_connections {
+            Some(idle_connection_bytes(&args, &bin).await?)
+        } else {
+            None
+        };
+        let mut run = run(&args, &bin).await?;
+        run.idle_connection_bytes = probe;
+        Ok(run)
+    })
+    .await;
     let report = Report {
         target: "ssewire-hub (Mercure)".into(),
         server: format!(
@@ -383,6 +393,51 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     hub.stop().await;
     out.total_secs = started.elapsed().as_secs_f64();
     Ok(out)
+}
+
+/// The hub's RSS per idle keep-alive connection that made one `GET /healthz` and holds no
+/// stream, in bytes, on a hub of its own.
+async fn idle_connection_bytes(args: &MercureArgs, bin: &std::path::Path) -> Result<f64, String> {
+    let n = args.subscribers;
+    let hub = HubChild::spawn(bin, n, &args.hub_arg).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = hub.memory()?;
+    let shared = Shared::new(hub.addr, 1, 0, args.connect_concurrency, args.source_addrs);
+    for i in 0..n {
+        let counts = Arc::new(Counts::default());
+        let task = subscriber::run(
+            Arc::clone(&shared),
+            i,
+            "/healthz".into(),
+            "-".into(),
+            counts,
+        );
+        tokio::spawn(task);
+    }
+    // Within the hub's header-read timeout (10 s), which also bounds idle keep-alive.
+    let deadline = Instant::now() + Duration::from_secs(7);
+    loop {
+        let metrics = Publisher::connect(hub.addr).await?.get("/metrics").await?;
+        let open = hub::metric(&metrics, "ssewire_hub_connections").unwrap_or(0) as usize;
+        if shared.opened.load(Ordering::SeqCst) == n && open > n {
+            break;
+        }
+        if Instant::now() >= deadline || shared.disconnects.load(Ordering::SeqCst) > 0 {
+            return Err(format!(
+                "--probe-connections: {} of {n} keep-alive connections answered, the hub counts \
+                 {open} connections; first problem: {}",
+                shared.opened.load(Ordering::SeqCst),
+                first_problem(&shared)
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = hub.memory()?;
+    hub.stop().await;
+    let bytes = (idle.rss_kib as f64 - before.rss_kib as f64) * 1024.0 / n as f64;
+    eprintln!("loadtest: {n} idle keep-alive connections without a stream: {bytes:.0} bytes each");
+    Ok(bytes)
 }
 
 async fn wait_delivered(

@@ -108,6 +108,17 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
             verdict: Some(if per <= MEMORY_AIM { "met" } else { "not met" }),
         },
         row(
+            "Of which a connection without a stream (N idle keep-alive connections after one `GET /healthz`, on a hub of their own)".into(),
+            match run.idle_connection_bytes {
+                Some(bytes) => format!(
+                    "{bytes:.0} bytes ({:.2} KiB); the stream's own state: {:.0} bytes",
+                    bytes / 1024.0,
+                    per - bytes
+                ),
+                None => "not measured (`--probe-connections`)".into(),
+            },
+        ),
+        row(
             format!("{} broadcasts, each to all {subscribers}", run.broadcasts),
             format!(
                 "median {:.3} s until the last subscriber had one ({}); latency {}",
@@ -137,7 +148,7 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
     let mut rows: Vec<Row> = rows
         .into_iter()
         .enumerate()
-        .filter(|(k, _)| burst || !(4..=6).contains(k))
+        .filter(|(k, _)| burst || !(5..=7).contains(k))
         .map(|(_, r)| r)
         .collect();
     rows.extend([
