@@ -115,7 +115,7 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
                     bytes / 1024.0,
                     per - bytes
                 ),
-                None => "not measured (`--probe-connections`)".into(),
+                None => "not measured (`--probe-connections`, ssewire-hub only)".into(),
             },
         ),
         row(
