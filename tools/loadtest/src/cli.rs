@@ -86,6 +86,11 @@ pub struct MercureArgs {
     /// stream's state (ssewire-hub only; within the hub's 10 s header-read timeout).
     #[arg(long)]
     pub probe_connections: bool,
+    /// Run the server(s) with glibc's MALLOC_PERTURB_, which fills every allocation as it is
+    /// made, so that RSS counts every allocated byte, as a long-running server's does once
+    /// freed memory is reused (docs/load.md), and not only the pages written so far.
+    #[arg(long)]
+    pub touch_heap: bool,
     /// Also draw the figures as an SVG bar chart to FILE (with --compare-bin, both runs).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,

@@ -50,11 +50,13 @@ pub fn binary(explicit: Option<&Path>) -> Result<PathBuf, String> {
 
 impl HubChild {
     /// `keygen` into a fresh temporary directory, then `serve` on 127.0.0.1:0 with HS256,
-    /// history in memory, no anonymous subscribers, room for `max_connections`, and `extra`.
+    /// history in memory, no anonymous subscribers, room for `max_connections`, and `extra`;
+    /// `touch_heap` sets glibc's `MALLOC_PERTURB_` in its environment.
     pub async fn spawn(
         bin: &Path,
         max_connections: usize,
         extra: &[String],
+        touch_heap: bool,
     ) -> Result<HubChild, String> {
         let dir = std::env::temp_dir().join(format!("ssewire-loadtest-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -77,7 +79,11 @@ impl HubChild {
             .to_vec();
         let key = dir.join("hub.key");
         std::fs::write(&key, &secret).map_err(|e| format!("{}: {e}", key.display()))?;
-        let mut child = tokio::process::Command::new(bin)
+        let mut command = tokio::process::Command::new(bin);
+        if touch_heap {
+            command.env("MALLOC_PERTURB_", "165");
+        }
+        let mut child = command
             .arg("serve")
             .args([
                 "--listen",

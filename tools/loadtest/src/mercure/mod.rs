@@ -56,6 +56,11 @@ pub async fn main(args: MercureArgs) -> i32 {
             return crate::ERROR;
         }
     };
+    let touch = if args.touch_heap {
+        ", with `MALLOC_PERTURB_` (every allocated byte touched)"
+    } else {
+        ""
+    };
     let outcome = crate::scenario::within(args.timeout, async {
         let probe = if args.probe_connections {
             Some(idle_connection_bytes(&args, &bin).await?)
@@ -70,7 +75,7 @@ pub async fn main(args: MercureArgs) -> i32 {
     let report = Report {
         target: "ssewire-hub (Mercure)".into(),
         server: format!(
-            "`ssewire-hub serve` (HS256, authorization on, `--history memory`{})",
+            "`ssewire-hub serve` (HS256, authorization on, `--history memory`{}){touch}",
             args.hub_arg
                 .iter()
                 .map(|a| format!(", `{a}`"))
@@ -92,7 +97,7 @@ pub async fn main(args: MercureArgs) -> i32 {
         target: "axum `Sse` + tokio `broadcast`".into(),
         server: format!(
             "`{}` (benches/src/bin/axum-mercure.rs: HS256 via jsonwebtoken, one broadcast \
-             channel, an exact-topic filter per stream)",
+             channel, an exact-topic filter per stream){touch}",
             other.file_name().unwrap_or_default().to_string_lossy()
         ),
         ..report.clone()
@@ -151,7 +156,7 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     };
 
     // 1. The hub, then the tokens signed with its key.
-    let hub = HubChild::spawn(bin, n, &args.hub_arg).await?;
+    let hub = HubChild::spawn(bin, n, &args.hub_arg, args.touch_heap).await?;
     let key = SigningKey::from_secret(&hub.secret).map_err(|e| format!("the key: {e}"))?;
     let t = Instant::now();
     let publisher_token = TokenBuilder::new(ISSUER, AUDIENCE)
@@ -399,7 +404,7 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
 /// stream, in bytes, on a hub of its own.
 async fn idle_connection_bytes(args: &MercureArgs, bin: &std::path::Path) -> Result<f64, String> {
     let n = args.subscribers;
-    let hub = HubChild::spawn(bin, n, &args.hub_arg).await?;
+    let hub = HubChild::spawn(bin, n, &args.hub_arg, args.touch_heap).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = hub.memory()?;
     let shared = Shared::new(hub.addr, 1, 0, args.connect_concurrency, args.source_addrs);
