@@ -35,6 +35,80 @@ pub enum Command {
     /// `publish K BYTES`, `quit`).
     #[command(args_override_self = true)]
     HubServer(HubServerArgs),
+    /// Load-test `ssewire-hub serve` (Mercure, authorization on) in a child process: N
+    /// subscribers over T topics, each with its own token and private topic; memory per idle
+    /// subscriber, broadcasts to everyone, a burst of public and private updates, exact
+    /// per-subscriber counts, fan-out events/s and publish-to-delivery latency.
+    #[command(args_override_self = true)]
+    Mercure(MercureArgs),
+}
+
+/// `mercure`'s options.
+#[derive(Clone, Debug, Args)]
+pub struct MercureArgs {
+    /// Concurrent subscribers, each with its own subscriber token and private topic.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub subscribers: usize,
+    /// Public topics; subscriber i follows topic i mod T (N/T subscribers each).
+    #[arg(long, value_name = "T", default_value_t = 1_000)]
+    pub topics: usize,
+    /// Broadcasts (one topic every subscriber follows), published one by one, each waited
+    /// for until every subscriber has it.
+    #[arg(long, value_name = "B", default_value_t = 5)]
+    pub broadcasts: u64,
+    /// Public updates per topic in the burst.
+    #[arg(long, value_name = "E", default_value_t = 1)]
+    pub public_per_topic: u64,
+    /// Private updates in the burst, one each to P subscribers spread evenly (at most N),
+    /// each on the subscriber's own topic.
+    #[arg(long, value_name = "P", default_value_t = 1_000)]
+    pub private_updates: usize,
+    /// Publisher connections sending the burst concurrently (keep-alive, one POST at a time).
+    #[arg(long, value_name = "K", default_value_t = 8)]
+    pub publishers: usize,
+    /// Loopback source addresses the subscribers are spread over (127.0.0.2, 127.0.0.3 …),
+    /// each with its own ~28 000 ephemeral ports.
+    #[arg(long, value_name = "A", default_value_t = 4)]
+    pub source_addrs: u8,
+    /// The most subscribers connecting at once (0 counts as 1).
+    #[arg(long, value_name = "C", default_value_t = 500)]
+    pub connect_concurrency: usize,
+    /// The ssewire-hub binary [default: `ssewire-hub` next to this executable].
+    #[arg(long, value_name = "PATH")]
+    pub hub_bin: Option<PathBuf>,
+    /// Then run the same scenario against this server too (benches' `axum-mercure`: axum
+    /// `Sse` + tokio `broadcast`, which takes the hub's command line), and report both side
+    /// by side.
+    #[arg(long, value_name = "PATH")]
+    pub compare_bin: Option<PathBuf>,
+    /// First measure, on a hub of its own, the memory of N idle keep-alive connections that
+    /// each made one `GET /healthz` and hold no stream: what a connection costs without the
+    /// stream's state (ssewire-hub only; within the hub's 10 s header-read timeout).
+    #[arg(long)]
+    pub probe_connections: bool,
+    /// Run the server(s) with glibc's MALLOC_PERTURB_, which fills every allocation as it is
+    /// made, so that RSS counts every allocated byte, as a long-running server's does once
+    /// freed memory is reused (docs/load.md), and not only the pages written so far.
+    #[arg(long)]
+    pub touch_heap: bool,
+    /// Also draw the figures as an SVG bar chart to FILE (with --compare-bin, both runs).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// One more argument for `ssewire-hub serve` (repeatable), e.g.
+    /// `--hub-arg=--no-subscriptions` (scripts/hub-load.sh passes it: with active
+    /// subscriptions each connection publishes a subscription event that every subscriber
+    /// wakes for, so connecting N is quadratic; docs/hub.md).
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub hub_arg: Vec<String>,
+    /// Seconds each phase may take.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    pub phase_timeout: Duration,
+    /// Seconds the whole run may take.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    pub timeout: Duration,
+    /// Also write the report as Markdown to FILE (on failure too).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }
 
 /// What every run takes, whatever serves the events.

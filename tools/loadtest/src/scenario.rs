@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::{HubArgs, Scenario};
-use crate::report::{Burst, Checks, Report, Run};
+use crate::report::{Burst, Checks, Measured, Report, Run};
 use crate::subscribers::{self, Progress, Shared, Subscriber};
 use crate::system::{raise_nofile, SPARE_FDS};
 use crate::target::{HubProcess, Target};
@@ -33,7 +33,7 @@ pub async fn hub(args: HubArgs) -> i32 {
             scenario.subscribers,
             args.variant.name()
         );
-        run(scenario, target).await
+        run(scenario, target).await.map(Measured::Hub)
     })
     .await;
     let touch = if args.touch_heap {
@@ -54,13 +54,18 @@ pub async fn hub(args: HubArgs) -> i32 {
 
 /// Prints `report` (to stderr when the run did not complete) and writes its Markdown.
 fn publish(report: &Report, scenario: &Scenario) {
+    write_report(report, scenario.markdown.as_deref());
+}
+
+/// Prints `report` (to stderr when the run did not complete) and writes its Markdown to `markdown`.
+pub fn write_report(report: &Report, markdown: Option<&std::path::Path>) {
     let text = crate::render::text::render(report);
     if report.outcome.is_ok() {
         print!("{text}");
     } else {
         eprint!("{text}");
     }
-    let Some(path) = &scenario.markdown else {
+    let Some(path) = markdown else {
         return;
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -72,7 +77,7 @@ fn publish(report: &Report, scenario: &Scenario) {
     }
 }
 
-async fn within<T>(
+pub async fn within<T>(
     budget: Duration,
     run: impl std::future::Future<Output = Result<T, String>>,
 ) -> Result<T, String> {

@@ -31,10 +31,76 @@ pub fn render(report: &Report) -> String {
         }
         md.push_str(" |\n");
     }
-    if !run.samples.is_empty() {
+    if !run.samples().is_empty() {
         md.push_str("\nFirst problems seen:\n\n");
-        for sample in &run.samples {
+        for sample in run.samples() {
             let _ = writeln!(md, "- {sample}");
+        }
+    }
+    md
+}
+
+/// Several reports of the same scenario as one table, a column each (the first report's
+/// measures name the rows), then each one's problems.
+pub fn side_by_side(reports: &[Report]) -> String {
+    let mut md = String::new();
+    let Some(first) = reports.first() else {
+        return md;
+    };
+    let _ = writeln!(md, "### {} and the others, side by side\n", title(first));
+    let _ = writeln!(md, "Arguments: `{}`.\n", first.arguments.join(" "));
+    for report in reports {
+        let _ = writeln!(md, "- **{}**: {}.", report.target, report.server);
+    }
+    md.push_str("\n| Measure |");
+    for report in reports {
+        let _ = write!(md, " {} |", report.target);
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---|".repeat(reports.len()));
+    md.push('\n');
+    let columns: Vec<Result<Vec<super::Row>, &String>> = reports
+        .iter()
+        .map(|r| match &r.outcome {
+            Ok(run) => Ok(rows(r.subscribers, run)),
+            Err(e) => Err(e),
+        })
+        .collect();
+    let measures: Vec<String> = columns
+        .iter()
+        .find_map(|c| c.as_ref().ok())
+        .map(|rows| rows.iter().map(|r| r.measure.clone()).collect())
+        .unwrap_or_default();
+    for (k, measure) in measures.iter().enumerate() {
+        let _ = write!(md, "| {measure} |");
+        for column in &columns {
+            match column {
+                Ok(rows) => match rows.get(k) {
+                    Some(row) => {
+                        let _ = write!(md, " {}", row.result);
+                        if let Some(verdict) = row.verdict {
+                            let _ = write!(md, " **{verdict}**");
+                        }
+                        md.push_str(" |");
+                    }
+                    None => md.push_str(" |"),
+                },
+                Err(e) if k == 0 => {
+                    let _ = write!(md, " **FAILED**: {e} |");
+                }
+                Err(_) => md.push_str(" |"),
+            }
+        }
+        md.push('\n');
+    }
+    for report in reports {
+        if let Ok(run) = &report.outcome {
+            if !run.samples().is_empty() {
+                let _ = writeln!(md, "\nFirst problems seen ({}):\n", report.target);
+                for sample in run.samples() {
+                    let _ = writeln!(md, "- {sample}");
+                }
+            }
         }
     }
     md

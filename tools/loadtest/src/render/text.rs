@@ -21,9 +21,9 @@ pub fn render(report: &Report) -> String {
                 }
                 out.push('\n');
             }
-            if !run.samples.is_empty() {
+            if !run.samples().is_empty() {
                 out.push_str("  first problems seen:\n");
-                for sample in &run.samples {
+                for sample in run.samples() {
                     let _ = writeln!(out, "    {sample}");
                 }
             }
