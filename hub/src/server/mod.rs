@@ -5,6 +5,7 @@
 //! API), `page` (the browser page and demo), `state` (what requests share, and dispatch),
 //! `metrics`.
 
+mod fanout;
 mod metrics;
 mod page;
 mod publish;
@@ -15,7 +16,7 @@ mod subscriptions;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -23,7 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, watch, Semaphore};
+use tokio::sync::{watch, Semaphore};
 
 use crate::auth::Verifier;
 use crate::config::{HistoryChoice, HubConfig};
@@ -92,15 +93,13 @@ impl Hub {
                 RedbHistory::open(path, config.history_limits).map_err(StartError::History)?,
             ),
         };
-        let (bus, _) = broadcast::channel(state::BUS_CAPACITY);
         let (drain, draining) = watch::channel(false);
         let verifier = Verifier::new(config.verifier.clone());
         let state = Arc::new(State {
             config,
             verifier,
             history,
-            bus,
-            bus_position: AtomicU64::new(0),
+            fanout: fanout::Fanout::default(),
             publish_order: tokio::sync::Mutex::new(()),
             metrics: metrics::Metrics::default(),
             streams_per_token: Mutex::new(HashMap::new()),
@@ -203,6 +202,7 @@ impl Hub {
         drop(listener);
         tracing::info!("draining: no new connections, closing event streams");
         let _ = self.drain.send(true);
+        state.fanout.close();
         if tokio::time::timeout(limits.drain_deadline, graceful.shutdown())
             .await
             .is_err()

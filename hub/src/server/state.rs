@@ -2,11 +2,11 @@
 //! fans updates out to the streams, the counters, and the registry of active subscriptions.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ssewire_http::SseFrame;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use crate::auth::Verifier;
 use crate::config::HubConfig;
@@ -14,11 +14,8 @@ use crate::store::{History, StoreError, UpdateRecord};
 use crate::topic::Topic;
 use crate::update::Update;
 
+use super::fanout::Fanout;
 use super::metrics::Metrics;
-
-/// How many updates the bus holds for streams that have not taken them yet; a stream that
-/// falls further behind is closed (it resumes from the history with `Last-Event-ID`).
-pub(crate) const BUS_CAPACITY: usize = 4096;
 
 /// One published update on its way to the streams.
 #[derive(Debug)]
@@ -29,9 +26,6 @@ pub(crate) struct Delivery {
     pub(crate) update: Update,
     /// Its bytes, encoded once.
     pub(crate) frame: SseFrame,
-    /// The bus's byte count once this was sent: a stream that takes this delivery while the
-    /// bus is already far past it is that many bytes behind.
-    pub(crate) position: u64,
 }
 
 /// Why a publish could not be stored.
@@ -68,17 +62,17 @@ pub(crate) struct State {
     pub(crate) config: HubConfig,
     pub(crate) verifier: Verifier,
     pub(crate) history: Arc<dyn History>,
-    pub(crate) bus: broadcast::Sender<Arc<Delivery>>,
-    /// Bytes sent on the bus so far.
-    pub(crate) bus_position: AtomicU64,
-    /// Appends and bus sends happen in one order: seq order is delivery order.
+    /// The open streams, indexed by topic.
+    pub(crate) fanout: Fanout,
+    /// Appends and fan-out happen in one order: seq order is delivery order.
     pub(crate) publish_order: tokio::sync::Mutex<()>,
     pub(crate) metrics: Metrics,
     /// Open streams per token subject, for [`crate::limits::Limits::max_streams_per_token`].
     pub(crate) streams_per_token: Mutex<HashMap<String, usize>>,
     /// Active subscriptions, by subscriber id.
     pub(crate) subscriptions: Mutex<HashMap<String, Vec<ActiveSubscription>>>,
-    /// Becomes true when the hub starts draining: every stream ends.
+    /// Becomes true when the hub starts draining (the dashboard stops; streams end through
+    /// [`Fanout::close`]).
     pub(crate) draining: watch::Receiver<bool>,
 }
 
@@ -120,16 +114,16 @@ impl State {
                 StoreError::TooLarge { .. } => DispatchError::TooLarge,
                 e => DispatchError::Store(e),
             })?;
-        let bytes = frame.as_bytes().len() as u64;
-        let position = self.bus_position.fetch_add(bytes, Ordering::Relaxed) + bytes;
         let id = update.id.clone();
         // No stream listening is fine: the history has it for those who come back.
-        let _ = self.bus.send(Arc::new(Delivery {
-            seq,
-            update,
-            frame,
-            position,
-        }));
+        let delivery = Arc::new(Delivery { seq, update, frame });
+        let max_bytes = self.config.limits.max_queued_bytes as u64;
+        let sent = self.fanout.send(&delivery, max_bytes);
+        if sent.lagged > 0 {
+            self.metrics
+                .lag_disconnects
+                .fetch_add(sent.lagged as u64, Ordering::Relaxed);
+        }
         self.metrics.published.fetch_add(1, Ordering::Relaxed);
         Ok(id)
     }

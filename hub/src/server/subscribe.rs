@@ -2,7 +2,7 @@
 //! matchers and the cursor, replay from the history, then stream live updates, each one
 //! checked against the matchers and, when private, against the token's grants.
 //!
-//! Nothing is lost or sent twice between replay and live: the stream joins the bus before
+//! Nothing is lost or sent twice between replay and live: the stream joins the fan-out before
 //! it reads the history, then skips live updates whose seq the replay already covered.
 
 use std::collections::VecDeque;
@@ -17,7 +17,6 @@ use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use ssewire_http::{SseBody, SseFrame};
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::{AccessToken, AuthError, Grants, Role};
 use crate::matcher::Matcher;
@@ -26,9 +25,10 @@ use crate::subscribe::{self, Cursor};
 use crate::topic::Topic;
 use crate::update::Update;
 
+use super::fanout::Inbox;
 use super::publish::query_pairs;
 use super::routes::{auth_failure, text, HubBody};
-use super::state::{lock, ActiveSubscription, Delivery, State};
+use super::state::{lock, ActiveSubscription, State};
 
 pub(crate) async fn handle(state: &Arc<State>, request: Request<Incoming>) -> Response<HubBody> {
     let (parts, body) = request.into_parts();
@@ -81,8 +81,14 @@ pub(crate) async fn handle(state: &Arc<State>, request: Request<Incoming>) -> Re
             ),
         );
     };
-    // Join the bus before reading the history, so nothing published meanwhile is missed.
-    let live = state.bus.subscribe();
+    // Join the fan-out before reading the history, so nothing published meanwhile is missed.
+    let Some(inbox) = state.fanout.join(&request.matchers) else {
+        return text(503, "the hub is shutting down; reconnect to another");
+    };
+    let leave = Leave {
+        state: state.clone(),
+        id: inbox.id,
+    };
     let grants = token.as_ref().map_or_else(
         || Grants::none(state.config.hub_url()),
         |t| t.grants.clone(),
@@ -152,10 +158,10 @@ pub(crate) async fn handle(state: &Arc<State>, request: Request<Incoming>) -> Re
         state: state.clone(),
         replay,
         replayed_up_to,
-        live,
+        inbox,
+        _leave: leave,
         filter,
         deadline: Box::pin(tokio::time::sleep(lifetime)),
-        draining: state.draining.clone(),
         subscriber,
         active,
         _slot: slot,
@@ -266,10 +272,10 @@ struct OpenStream {
     state: Arc<State>,
     replay: VecDeque<SseFrame>,
     replayed_up_to: u64,
-    live: tokio::sync::broadcast::Receiver<Arc<Delivery>>,
+    inbox: Inbox,
     filter: Filter,
     deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
-    draining: tokio::sync::watch::Receiver<bool>,
+    _leave: Leave,
     subscriber: String,
     active: Vec<ActiveSubscription>,
     _slot: StreamSlot,
@@ -304,45 +310,31 @@ async fn next_frame(mut open: OpenStream) -> Option<(SseFrame, OpenStream)> {
         return Some((frame, open));
     }
     loop {
-        if *open.draining.borrow() {
-            return None;
-        }
+        // The fan-out ends the queue when the stream lags or the hub drains.
         let delivery = tokio::select! {
             () = &mut open.deadline => return None,
-            _ = open.draining.changed() => return None,
-            item = open.live.recv() => item,
+            item = open.inbox.updates.recv() => item?,
         };
-        let delivery = match delivery {
-            Ok(delivery) => delivery,
-            Err(RecvError::Lagged(_)) => {
-                open.state
-                    .metrics
-                    .lag_disconnects
-                    .fetch_add(1, Ordering::Relaxed);
-                return None;
-            }
-            Err(RecvError::Closed) => return None,
-        };
+        let bytes = delivery.frame.as_bytes().len() as u64;
+        open.inbox.queued.fetch_sub(bytes, Ordering::Relaxed);
         if delivery.seq <= open.replayed_up_to {
             continue;
-        }
-        // Behind by bytes, not only by count: a slow reader is closed before it pins much
-        // of the bus (it resumes from the history with Last-Event-ID).
-        let behind = open
-            .state
-            .bus_position
-            .load(Ordering::Relaxed)
-            .saturating_sub(delivery.position);
-        if behind > open.state.config.limits.max_queued_bytes as u64 {
-            open.state
-                .metrics
-                .lag_disconnects
-                .fetch_add(1, Ordering::Relaxed);
-            return None;
         }
         if open.filter.wants(&delivery.update) {
             open.state.metrics.delivered.fetch_add(1, Ordering::Relaxed);
             return Some((delivery.frame.clone(), open));
         }
+    }
+}
+
+/// Takes a stream out of the fan-out when it ends, whatever ends it.
+struct Leave {
+    state: Arc<State>,
+    id: u64,
+}
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        self.state.fanout.leave(self.id);
     }
 }
