@@ -37,9 +37,9 @@ fi
 cargo build -q --release -p ssewire-hub -p ssewire-loadtest
 bin=target/release/ssewire-loadtest
 
-# Active subscriptions off: with them, each new stream publishes a subscription event that
-# every subscriber wakes for, and connecting 10 000 takes minutes (docs/hub.md).
-common=(--hub-arg=--no-subscriptions)
+# The hub as deployed: active subscriptions on (each new stream publishes its subscription
+# events, which the topic index hands only to the streams that match them).
+common=()
 
 pid=
 cleanup() {
@@ -49,7 +49,7 @@ trap cleanup EXIT INT TERM
 
 # Runs the driver in its own process group (setsid), so that cleanup reaches the hub too.
 drive() {
-  setsid "$bin" mercure "${common[@]}" "$@" &
+  setsid "$bin" mercure ${common[@]+"${common[@]}"} "$@" &
   pid=$!
   local status=0
   wait "$pid" || status=$?
