@@ -1,10 +1,12 @@
 //! The HTTP server: the accept loop with its limits and timeouts, and the drain.
 //!
-//! One file per concern: `routes` (which handler, shared responses, CORS, discovery),
+//! One file per concern: `connection` (the first request head, event streams written on the
+//! socket, hyper for the rest), `routes` (which handler, shared responses, CORS, discovery),
 //! `publish` and `subscribe` (the two halves of the protocol), `subscriptions` (the web
 //! API), `page` (the browser page and demo), `state` (what requests share, and dispatch),
 //! `metrics`.
 
+mod connection;
 mod fanout;
 mod metrics;
 mod page;
@@ -20,7 +22,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -170,29 +171,12 @@ impl Hub {
                 continue;
             };
             let _ = tcp.set_nodelay(true);
-            let mut io = tokio_io_timeout::TimeoutStream::new(tcp);
-            io.set_write_timeout(Some(limits.write_timeout));
-            let io = TokioIo::new(Box::pin(io));
-            let conn_state = state.clone();
-            let service = hyper::service::service_fn(move |request| {
-                let state = conn_state.clone();
-                async move { Ok::<_, std::convert::Infallible>(routes::route(state, request).await) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .serve_connection(io, service);
-            let connection = graceful.watch(connection);
-            let metrics_state = state.clone();
-            metrics_state
-                .metrics
-                .connections
-                .fetch_add(1, Ordering::Relaxed);
+            let watcher = graceful.watcher();
+            let connection_state = state.clone();
+            state.metrics.connections.fetch_add(1, Ordering::Relaxed);
             tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!("connection ended: {e}");
-                }
-                metrics_state
+                connection::serve(connection_state.clone(), tcp, watcher).await;
+                connection_state
                     .metrics
                     .connections
                     .fetch_sub(1, Ordering::Relaxed);
@@ -203,7 +187,15 @@ impl Hub {
         tracing::info!("draining: no new connections, closing event streams");
         let _ = self.drain.send(true);
         state.fanout.close();
-        if tokio::time::timeout(limits.drain_deadline, graceful.shutdown())
+        // Hyper's connections finish their requests; event streams answered by the hub's own
+        // connection code end with the fan-out, and every connection holds a permit until it
+        // closes, so having them all back means every connection is done.
+        let all_closed = async {
+            graceful.shutdown().await;
+            let every = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+            let _ = permits.acquire_many(every).await;
+        };
+        if tokio::time::timeout(limits.drain_deadline, all_closed)
             .await
             .is_err()
         {

@@ -5,10 +5,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::routes::RequestBody;
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 
 use crate::auth::{SigningKey, TokenBuilder};
 use crate::matcher::MatchType;
@@ -68,7 +68,7 @@ pub(crate) fn handle(_state: &State, path: &str) -> Response<HubBody> {
 /// `POST /demo/session` with `user=NAME`: a cookie holding a subscriber token that may read
 /// only that user's notifications, and (in the JSON answer) a publisher token for the page's
 /// publish form. Development only: it signs with the hub's own HS256 secret.
-pub(crate) async fn session(state: &State, request: Request<Incoming>) -> Response<HubBody> {
+pub(crate) async fn session(state: &State, request: Request<RequestBody>) -> Response<HubBody> {
     let Some(demo) = &state.config.demo else {
         return text(404, "not found");
     };

@@ -5,10 +5,10 @@
 //! the body's limits (413) and content (400) whatever the token grants (PUB-5, PUB-6), then
 //! the grants (403, §Publishers PB-1).
 
+use super::routes::RequestBody;
 use http::header::{HeaderValue, CONTENT_TYPE, ORIGIN, REFERER};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 
 use crate::auth::{AuthError, Presented, Role};
 use crate::publish::{self, PublishError};
@@ -16,7 +16,7 @@ use crate::publish::{self, PublishError};
 use super::routes::{auth_failure, full, text, HubBody};
 use super::state::{DispatchError, State};
 
-pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Response<HubBody> {
+pub(crate) async fn handle(state: &State, request: Request<RequestBody>) -> Response<HubBody> {
     let (parts, body) = request.into_parts();
     let query = query_pairs(parts.uri.query());
     let presented = state.verifier.presented(&parts.headers, &query);

@@ -8,12 +8,15 @@ use http::header::{HeaderValue, ALLOW, CONTENT_TYPE, LINK, ORIGIN};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 
 use crate::auth::AuthError;
 
 use super::state::State;
 use super::{page, publish, subscribe, subscriptions};
+
+/// Every request body, whoever read the head: hyper's, or an empty one for a request the
+/// hub's own connection code answers (`connection.rs`).
+pub(crate) type RequestBody = UnsyncBoxBody<Bytes, hyper::Error>;
 
 /// Every response body: a complete one, or an event stream.
 pub(crate) type HubBody = UnsyncBoxBody<Bytes, std::convert::Infallible>;
@@ -69,7 +72,7 @@ fn method_not_allowed(allow: &'static str) -> Response<HubBody> {
 }
 
 /// Answers one request.
-pub(crate) async fn route(state: Arc<State>, request: Request<Incoming>) -> Response<HubBody> {
+pub(crate) async fn route(state: Arc<State>, request: Request<RequestBody>) -> Response<HubBody> {
     let path = request.uri().path().to_owned();
     let origin = request.headers().get(ORIGIN).cloned();
     let hub_path = state.config.hub_url().path().to_owned();

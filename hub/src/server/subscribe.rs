@@ -6,16 +6,19 @@
 //! it reads the history, then skips live updates whose seq the replay already covered.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::routes::RequestBody;
 use bytes::Bytes;
-use futures_util::stream;
+use futures_util::Stream;
 use http::header::{HeaderValue, CACHE_CONTROL};
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use ssewire_http::{SseBody, SseFrame};
 
 use crate::auth::{AccessToken, AuthError, Grants, Role};
@@ -30,7 +33,7 @@ use super::publish::query_pairs;
 use super::routes::{auth_failure, text, HubBody};
 use super::state::{lock, ActiveSubscription, State};
 
-pub(crate) async fn handle(state: &Arc<State>, request: Request<Incoming>) -> Response<HubBody> {
+pub(crate) async fn handle(state: &Arc<State>, request: Request<RequestBody>) -> Response<HubBody> {
     let (parts, body) = request.into_parts();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
     let presented = state
@@ -85,18 +88,13 @@ pub(crate) async fn handle(state: &Arc<State>, request: Request<Incoming>) -> Re
     let Some(inbox) = state.fanout.join(&request.matchers) else {
         return text(503, "the hub is shutting down; reconnect to another");
     };
-    let leave = Leave {
-        state: state.clone(),
-        id: inbox.id,
-    };
-    let grants = token.as_ref().map_or_else(
-        || Grants::none(state.config.hub_url()),
-        |t| t.grants.clone(),
-    );
+    let lifetime = stream_lifetime(state.config.limits.max_stream_lifetime, token.as_ref());
+    let anonymous = token.is_none();
+    let grants = token.map_or_else(|| Grants::none(state.config.hub_url()), |t| t.grants);
     let filter = Filter {
         matchers: request.matchers,
         grants,
-        anonymous: token.is_none(),
+        anonymous,
     };
     let mut replay = VecDeque::new();
     let mut replayed_up_to = 0;
@@ -135,38 +133,39 @@ pub(crate) async fn handle(state: &Arc<State>, request: Request<Incoming>) -> Re
             }
         }
     }
-    let subscriber = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-    let active: Vec<ActiveSubscription> = filter
-        .matchers
-        .iter()
-        .map(|m| ActiveSubscription {
-            match_type: m.match_type().name(),
-            matcher: m.as_str().to_owned(),
-            subscriber: subscriber.clone(),
-            payload: filter.grants.payload_for(m.as_str()).cloned(),
-        })
-        .collect();
-    if state.config.subscriptions {
+    // The subscriptions registry holds the one copy of what the API and the events show.
+    let subscriber = if state.config.subscriptions {
+        let subscriber = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+        let active: Vec<ActiveSubscription> = filter
+            .matchers
+            .iter()
+            .map(|m| ActiveSubscription {
+                match_type: m.match_type().name(),
+                matcher: m.as_str().to_owned(),
+                subscriber: subscriber.clone(),
+                payload: filter.grants.payload_for(m.as_str()).cloned(),
+            })
+            .collect();
+        // Listed before its events go out, so whoever reacts to an event finds it in the API.
         lock(&state.subscriptions).insert(subscriber.clone(), active.clone());
         for subscription in &active {
             state.subscription_event(subscription, true).await;
         }
-    }
+        subscriber
+    } else {
+        String::new()
+    };
     state.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
-    let lifetime = stream_lifetime(state.config.limits.max_stream_lifetime, token.as_ref());
-    let open = OpenStream {
+    let frames = OpenStream {
         state: state.clone(),
         replay,
         replayed_up_to,
         inbox,
-        _leave: leave,
         filter,
         deadline: Box::pin(tokio::time::sleep(lifetime)),
         subscriber,
-        active,
         _slot: slot,
     };
-    let frames = stream::unfold(open, next_frame);
     let mut response = SseBody::new(frames)
         .keep_alive(state.config.heartbeat)
         .into_response()
@@ -267,32 +266,60 @@ impl Drop for StreamSlot {
     }
 }
 
-/// One open event stream.
+/// One open event stream: the replay first, then live deliveries that pass the filter,
+/// until the fan-out ends the queue (lag, drain) or the lifetime is over. A `Stream` by hand
+/// rather than `stream::unfold`, which keeps a second copy of this state in its future.
 struct OpenStream {
     state: Arc<State>,
     replay: VecDeque<SseFrame>,
     replayed_up_to: u64,
     inbox: Inbox,
     filter: Filter,
-    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
-    _leave: Leave,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    /// The subscriber's id in the subscriptions registry; empty when that is off.
     subscriber: String,
-    active: Vec<ActiveSubscription>,
     _slot: StreamSlot,
+}
+
+impl Stream for OpenStream {
+    type Item = SseFrame;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<SseFrame>> {
+        let open = self.get_mut();
+        if let Some(frame) = open.replay.pop_front() {
+            open.state.metrics.delivered.fetch_add(1, Ordering::Relaxed);
+            return Poll::Ready(Some(frame));
+        }
+        if open.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        loop {
+            let Some(delivery) = std::task::ready!(open.inbox.poll_recv(cx)) else {
+                return Poll::Ready(None);
+            };
+            if delivery.seq <= open.replayed_up_to {
+                continue;
+            }
+            if open.filter.wants(&delivery.update) {
+                open.state.metrics.delivered.fetch_add(1, Ordering::Relaxed);
+                return Poll::Ready(Some(delivery.frame.clone()));
+            }
+        }
+    }
 }
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        self.state
-            .metrics
-            .subscribers
-            .fetch_sub(1, Ordering::Relaxed);
-        if !self.state.config.subscriptions {
+        let state = &self.state;
+        state.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
+        state.fanout.leave(self.inbox.id, &self.filter.matchers);
+        if self.subscriber.is_empty() {
             return;
         }
-        lock(&self.state.subscriptions).remove(&self.subscriber);
-        let state = self.state.clone();
-        let ended = std::mem::take(&mut self.active);
+        let Some(ended) = lock(&state.subscriptions).remove(&self.subscriber) else {
+            return;
+        };
+        let state = state.clone();
         // The stream may end outside a runtime (at shutdown): then there is nobody to tell.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
@@ -301,40 +328,5 @@ impl Drop for OpenStream {
                 }
             });
         }
-    }
-}
-
-async fn next_frame(mut open: OpenStream) -> Option<(SseFrame, OpenStream)> {
-    if let Some(frame) = open.replay.pop_front() {
-        open.state.metrics.delivered.fetch_add(1, Ordering::Relaxed);
-        return Some((frame, open));
-    }
-    loop {
-        // The fan-out ends the queue when the stream lags or the hub drains.
-        let delivery = tokio::select! {
-            () = &mut open.deadline => return None,
-            item = open.inbox.updates.recv() => item?,
-        };
-        let bytes = delivery.frame.as_bytes().len() as u64;
-        open.inbox.queued.fetch_sub(bytes, Ordering::Relaxed);
-        if delivery.seq <= open.replayed_up_to {
-            continue;
-        }
-        if open.filter.wants(&delivery.update) {
-            open.state.metrics.delivered.fetch_add(1, Ordering::Relaxed);
-            return Some((delivery.frame.clone(), open));
-        }
-    }
-}
-
-/// Takes a stream out of the fan-out when it ends, whatever ends it.
-struct Leave {
-    state: Arc<State>,
-    id: u64,
-}
-
-impl Drop for Leave {
-    fn drop(&mut self) {
-        self.state.fanout.leave(self.id);
     }
 }

@@ -1,9 +1,9 @@
 //! The subscriptions web API (Mercure-08 §Subscription API): every active subscription, those
 //! of one matcher, or one, as JSON; authorized like a subscription to the request's path.
 
+use super::routes::RequestBody;
 use http::header::{HeaderValue, CONTENT_TYPE, LINK};
 use http::{Request, Response};
-use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 
 use crate::auth::{AuthError, Role};
@@ -14,7 +14,7 @@ use super::publish::query_pairs;
 use super::routes::{auth_failure, full, text, HubBody};
 use super::state::{lock, subscription_document, subscription_topic, State};
 
-pub(crate) fn handle(state: &State, request: &Request<Incoming>) -> Response<HubBody> {
+pub(crate) fn handle(state: &State, request: &Request<RequestBody>) -> Response<HubBody> {
     if !state.config.subscriptions {
         return text(404, "active subscriptions are turned off on this hub");
     }
