@@ -356,4 +356,36 @@ mod tests {
         assert!(open.try_recv().is_err());
         assert!(fanout.join(&[matcher(MatchType::Exact, "*")]).is_none());
     }
+
+    /// Counts wake-ups, to see that a waiting stream is woken by a delivery and by the end.
+    struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_waiting_stream_is_woken_by_a_delivery_and_by_the_drain_and_gives_back_its_backlog() {
+        let fanout = Fanout::default();
+        let inbox = fanout.join(&[matcher(MatchType::Exact, "/w")]).unwrap();
+        let counter = Arc::new(CountingWaker(0.into()));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(inbox.poll_recv(&mut cx).is_pending());
+        fanout.send(&delivery(1, &["/w"], "x"), u64::MAX);
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(matches!(inbox.poll_recv(&mut cx), Poll::Ready(Some(_))));
+        // A backlog, taken: the queue's memory goes back once it is empty.
+        for seq in 2..200 {
+            fanout.send(&delivery(seq, &["/w"], "x"), u64::MAX);
+        }
+        while let Poll::Ready(Some(_)) = inbox.poll_recv(&mut cx) {}
+        assert!(lock(&inbox.queue).deliveries.capacity() <= KEPT_CAPACITY);
+        let before = counter.0.load(std::sync::atomic::Ordering::SeqCst);
+        fanout.close();
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), before + 1);
+        assert!(matches!(inbox.poll_recv(&mut cx), Poll::Ready(None)));
+    }
 }
