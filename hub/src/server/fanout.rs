@@ -385,7 +385,10 @@ mod tests {
         assert!(lock(&inbox.queue).deliveries.capacity() <= KEPT_CAPACITY);
         let before = counter.0.load(std::sync::atomic::Ordering::SeqCst);
         fanout.close();
-        assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), before + 1);
+        assert_eq!(
+            counter.0.load(std::sync::atomic::Ordering::SeqCst),
+            before + 1
+        );
         assert!(matches!(inbox.poll_recv(&mut cx), Poll::Ready(None)));
     }
 }

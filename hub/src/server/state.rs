@@ -49,13 +49,15 @@ impl std::fmt::Display for DispatchError {
     }
 }
 
-/// One active subscription, as the subscriptions API and subscription events show it.
+/// One active subscription, as the subscriptions API and subscription events show it. Kept
+/// compact (one per matcher of every open stream, 10,000s of them): the subscriber's id is
+/// shared by its subscriptions and the registry's key.
 #[derive(Clone, Debug)]
 pub(crate) struct ActiveSubscription {
     pub(crate) match_type: &'static str,
-    pub(crate) matcher: String,
-    pub(crate) subscriber: String,
-    pub(crate) payload: Option<serde_json::Value>,
+    pub(crate) matcher: Box<str>,
+    pub(crate) subscriber: Arc<str>,
+    pub(crate) payload: Option<Box<serde_json::Value>>,
 }
 
 pub(crate) struct State {
@@ -68,9 +70,9 @@ pub(crate) struct State {
     pub(crate) publish_order: tokio::sync::Mutex<()>,
     pub(crate) metrics: Metrics,
     /// Open streams per token subject, for [`crate::limits::Limits::max_streams_per_token`].
-    pub(crate) streams_per_token: Mutex<HashMap<String, usize>>,
+    pub(crate) streams_per_token: Mutex<HashMap<Arc<str>, usize>>,
     /// Active subscriptions, by subscriber id.
-    pub(crate) subscriptions: Mutex<HashMap<String, Vec<ActiveSubscription>>>,
+    pub(crate) subscriptions: Mutex<HashMap<Arc<str>, Box<[ActiveSubscription]>>>,
     /// Becomes true when the hub starts draining (the dashboard stops; streams end through
     /// [`Fanout::close`]).
     pub(crate) draining: watch::Receiver<bool>,
@@ -190,12 +192,12 @@ pub(crate) fn subscription_document(
         "id": topic,
         "type": "subscription",
         "match_type": subscription.match_type,
-        "match": subscription.matcher,
-        "subscriber": subscription.subscriber,
+        "match": &*subscription.matcher,
+        "subscriber": &*subscription.subscriber,
         "active": active,
     });
     if let Some(payload) = &subscription.payload {
-        document["payload"] = payload.clone();
+        document["payload"] = (**payload).clone();
     }
     document
 }

@@ -135,15 +135,15 @@ pub(crate) async fn handle(state: &Arc<State>, request: Request<RequestBody>) ->
     }
     // The subscriptions registry holds the one copy of what the API and the events show.
     let subscriber = if state.config.subscriptions {
-        let subscriber = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-        let active: Vec<ActiveSubscription> = filter
+        let subscriber: Arc<str> = format!("urn:uuid:{}", uuid::Uuid::new_v4()).into();
+        let active: Box<[ActiveSubscription]> = filter
             .matchers
             .iter()
             .map(|m| ActiveSubscription {
                 match_type: m.match_type().name(),
-                matcher: m.as_str().to_owned(),
+                matcher: m.as_str().into(),
                 subscriber: subscriber.clone(),
-                payload: filter.grants.payload_for(m.as_str()).cloned(),
+                payload: filter.grants.payload_for(m.as_str()).cloned().map(Box::new),
             })
             .collect();
         // Listed before its events go out, so whoever reacts to an event finds it in the API.
@@ -151,9 +151,9 @@ pub(crate) async fn handle(state: &Arc<State>, request: Request<RequestBody>) ->
         for subscription in &active {
             state.subscription_event(subscription, true).await;
         }
-        subscriber
+        Some(subscriber)
     } else {
-        String::new()
+        None
     };
     state.metrics.subscribers.fetch_add(1, Ordering::Relaxed);
     let frames = OpenStream {
@@ -231,20 +231,27 @@ impl Filter {
 /// A token subject's share of the open streams, given back when the stream ends.
 struct StreamSlot {
     state: Arc<State>,
-    key: Option<String>,
+    /// Shared with the count's key: one allocation per subject.
+    key: Option<Arc<str>>,
 }
 
 impl StreamSlot {
     fn take(state: &Arc<State>, token: Option<&AccessToken>) -> Option<StreamSlot> {
-        let key = token.map(|t| format!("{}\u{0}{}", t.issuer, t.subject.as_deref().unwrap_or("")));
-        if let Some(key) = &key {
-            let mut open = lock(&state.streams_per_token);
-            let count = open.entry(key.clone()).or_default();
-            if *count >= state.config.limits.max_streams_per_token {
-                return None;
+        let key = match token {
+            None => None,
+            Some(t) => {
+                let key = format!("{}\u{0}{}", t.issuer, t.subject.as_deref().unwrap_or(""));
+                let mut open = lock(&state.streams_per_token);
+                let max = state.config.limits.max_streams_per_token;
+                let key = match open.get_key_value(key.as_str()) {
+                    Some((_, &count)) if count >= max => return None,
+                    Some((shared, _)) => shared.clone(),
+                    None => Arc::from(key),
+                };
+                *open.entry(key.clone()).or_default() += 1;
+                Some(key)
             }
-            *count += 1;
-        }
+        };
         Some(StreamSlot {
             state: state.clone(),
             key,
@@ -276,8 +283,8 @@ struct OpenStream {
     inbox: Inbox,
     filter: Filter,
     deadline: Pin<Box<tokio::time::Sleep>>,
-    /// The subscriber's id in the subscriptions registry; empty when that is off.
-    subscriber: String,
+    /// The subscriber's id in the subscriptions registry, when that is on.
+    subscriber: Option<Arc<str>>,
     _slot: StreamSlot,
 }
 
@@ -313,10 +320,10 @@ impl Drop for OpenStream {
         let state = &self.state;
         state.metrics.subscribers.fetch_sub(1, Ordering::Relaxed);
         state.fanout.leave(self.inbox.id, &self.filter.matchers);
-        if self.subscriber.is_empty() {
+        let Some(subscriber) = &self.subscriber else {
             return;
-        }
-        let Some(ended) = lock(&state.subscriptions).remove(&self.subscriber) else {
+        };
+        let Some(ended) = lock(&state.subscriptions).remove(subscriber) else {
             return;
         };
         let state = state.clone();

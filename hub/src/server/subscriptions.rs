@@ -56,11 +56,11 @@ pub(crate) fn handle(state: &State, request: &Request<RequestBody>) -> Response<
         for subscription in list {
             let selected = match segments.as_slice() {
                 [] => true,
-                [t, m] => subscription.match_type == t && subscription.matcher == *m,
+                [t, m] => subscription.match_type == t && *subscription.matcher == **m,
                 [t, m, s] => {
                     subscription.match_type == t
-                        && subscription.matcher == *m
-                        && subscription.subscriber == *s
+                        && *subscription.matcher == **m
+                        && *subscription.subscriber == **s
                 }
                 _ => false,
             };

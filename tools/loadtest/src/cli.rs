@@ -82,8 +82,9 @@ pub struct MercureArgs {
     #[arg(long, value_name = "PATH")]
     pub compare_bin: Option<PathBuf>,
     /// First measure, on a hub of its own, the memory of N idle keep-alive connections that
-    /// each made one `GET /healthz` and hold no stream: what a connection costs without the
-    /// stream's state (ssewire-hub only; within the hub's 10 s header-read timeout).
+    /// each made one `GET /healthz` and hold no stream: what a connection served by hyper
+    /// costs, for scale (ssewire-hub writes event streams without hyper; ssewire-hub only;
+    /// within the hub's 10 s header-read timeout).
     #[arg(long)]
     pub probe_connections: bool,
     /// Run the server(s) with glibc's MALLOC_PERTURB_, which fills every allocation as it is

@@ -114,8 +114,8 @@ pub struct MercureRun {
     pub memory_idle: Memory,
     /// After every update.
     pub memory_after: Memory,
-    /// With `--probe-connections`: the hub's RSS per idle keep-alive connection holding no
-    /// stream, in bytes (measured on a hub of its own).
+    /// With `--probe-connections`: the hub's RSS per idle keep-alive connection served by
+    /// hyper, holding no stream, in bytes (measured on a hub of its own).
     pub idle_connection_bytes: Option<f64>,
     /// The driver's own RSS with every subscriber idle, KiB (for scale).
     pub driver_rss_kib: u64,

@@ -108,12 +108,12 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
             verdict: Some(if per <= MEMORY_AIM { "met" } else { "not met" }),
         },
         row(
-            "Of which a connection without a stream (N idle keep-alive connections after one `GET /healthz`, on a hub of their own)".into(),
+            "For scale: an idle keep-alive connection served by hyper (one `GET /healthz`, then idle; N of them on a hub of their own)".into(),
             match run.idle_connection_bytes {
                 Some(bytes) => format!(
-                    "{bytes:.0} bytes ({:.2} KiB); the stream's own state: {:.0} bytes",
-                    bytes / 1024.0,
-                    per - bytes
+                    "{bytes:.0} bytes ({:.2} KiB); publishers and the API use such connections, \
+                     event streams are written without hyper (docs/hub.md)",
+                    bytes / 1024.0
                 ),
                 None => "not measured (`--probe-connections`, ssewire-hub only)".into(),
             },
