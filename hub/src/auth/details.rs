@@ -240,6 +240,10 @@ pub(crate) fn parse_authorization_details(
         }
         parse_detail(index, object, hub, limits, &mut grants)?;
     }
+    // Every open stream keeps its token's grants: no spare room (a Vec grown from empty
+    // holds four, 550 bytes unused for the usual single grant).
+    grants.publish.shrink_to_fit();
+    grants.subscribe.shrink_to_fit();
     Ok(grants)
 }
 

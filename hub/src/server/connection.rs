@@ -43,7 +43,7 @@ const MAX_HEADERS: usize = 64;
 pub(crate) async fn serve(state: Arc<State>, mut tcp: TcpStream, watcher: Watcher) {
     match Box::pin(first_request(&state, &mut tcp)).await {
         Some(First::Own(request)) => {
-            let Some(started) = Box::pin(start(&state, &mut tcp, *request)).await else {
+            let Some(started) = Box::pin(start(&state, &mut tcp, request)).await else {
                 return;
             };
             let Started {
@@ -171,8 +171,10 @@ struct Started {
 async fn start(
     state: &Arc<State>,
     tcp: &mut TcpStream,
-    request: Request<RequestBody>,
+    request: Box<Request<RequestBody>>,
 ) -> Option<Started> {
+    // Unboxed here, so the box is freed with this phase, not kept while the stream is open.
+    let request = *request;
     let version = request.version();
     let mut reusable = version == Version::HTTP_11 && !asks_to_close(request.headers());
     let response = routes::route(state.clone(), request).await;
