@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use ssewire_http::SseFrame;
 use tokio::sync::watch;
 
-use crate::auth::Verifier;
+use crate::auth::{Grants, Verifier};
 use crate::config::HubConfig;
+use crate::matcher::Matcher;
 use crate::store::{History, StoreError, UpdateRecord};
 use crate::topic::Topic;
 use crate::update::Update;
@@ -49,15 +50,45 @@ impl std::fmt::Display for DispatchError {
     }
 }
 
-/// One active subscription, as the subscriptions API and subscription events show it. Kept
-/// compact (one per matcher of every open stream, 10,000s of them): the subscriber's id is
-/// shared by its subscriptions and the registry's key.
+/// One active subscription, as the subscriptions API and subscription events show it; made
+/// from a stream's [`Filter`] when needed.
 #[derive(Clone, Debug)]
 pub(crate) struct ActiveSubscription {
     pub(crate) match_type: &'static str,
-    pub(crate) matcher: Box<str>,
+    pub(crate) matcher: String,
     pub(crate) subscriber: Arc<str>,
-    pub(crate) payload: Option<Box<serde_json::Value>>,
+    pub(crate) payload: Option<serde_json::Value>,
+}
+
+/// Which updates one stream gets: its matchers and its token's grants. Shared by the stream
+/// and, with active subscriptions on, the registry, so that each stream's state exists once.
+pub(crate) struct Filter {
+    pub(crate) matchers: Vec<Matcher>,
+    pub(crate) grants: Grants,
+    pub(crate) anonymous: bool,
+}
+
+impl Filter {
+    /// A matcher selects it (Mercure-08 §Subscription SUB-10) and, when private, the token
+    /// may receive one of its topics (§Subscribers SB-1); an anonymous stream never gets a
+    /// private update.
+    pub(crate) fn wants(&self, update: &Update) -> bool {
+        self.matchers.iter().any(|m| m.matches_any(&update.topics))
+            && (!update.private || (!self.anonymous && self.grants.may_receive(&update.topics)))
+    }
+
+    /// The stream's active subscriptions, one per matcher (Mercure-08 §Active Subscriptions).
+    pub(crate) fn active(&self, subscriber: &Arc<str>) -> Vec<ActiveSubscription> {
+        self.matchers
+            .iter()
+            .map(|m| ActiveSubscription {
+                match_type: m.match_type().name(),
+                matcher: m.as_str().to_owned(),
+                subscriber: subscriber.clone(),
+                payload: self.grants.payload_for(m.as_str()).cloned(),
+            })
+            .collect()
+    }
 }
 
 pub(crate) struct State {
@@ -72,7 +103,7 @@ pub(crate) struct State {
     /// Open streams per token subject, for [`crate::limits::Limits::max_streams_per_token`].
     pub(crate) streams_per_token: Mutex<HashMap<Arc<str>, usize>>,
     /// Active subscriptions, by subscriber id.
-    pub(crate) subscriptions: Mutex<HashMap<Arc<str>, Box<[ActiveSubscription]>>>,
+    pub(crate) subscriptions: Mutex<HashMap<Arc<str>, Arc<Filter>>>,
     /// Becomes true when the hub starts draining (the dashboard stops; streams end through
     /// [`Fanout::close`]).
     pub(crate) draining: watch::Receiver<bool>,
@@ -192,12 +223,12 @@ pub(crate) fn subscription_document(
         "id": topic,
         "type": "subscription",
         "match_type": subscription.match_type,
-        "match": &*subscription.matcher,
+        "match": subscription.matcher,
         "subscriber": &*subscription.subscriber,
         "active": active,
     });
     if let Some(payload) = &subscription.payload {
-        document["payload"] = (**payload).clone();
+        document["payload"] = payload.clone();
     }
     document
 }

@@ -22,7 +22,6 @@ use http_body_util::{BodyExt, Limited};
 use ssewire_http::{SseBody, SseFrame};
 
 use crate::auth::{AccessToken, AuthError, Grants, Role};
-use crate::matcher::Matcher;
 use crate::store::{self, Cursor as StoreCursor};
 use crate::subscribe::{self, Cursor};
 use crate::topic::Topic;
@@ -31,7 +30,7 @@ use crate::update::Update;
 use super::fanout::Inbox;
 use super::publish::query_pairs;
 use super::routes::{auth_failure, text, HubBody};
-use super::state::{lock, ActiveSubscription, State};
+use super::state::{lock, Filter, State};
 
 pub(crate) async fn handle(state: &Arc<State>, request: Request<RequestBody>) -> Response<HubBody> {
     let (parts, body) = request.into_parts();
@@ -134,21 +133,12 @@ pub(crate) async fn handle(state: &Arc<State>, request: Request<RequestBody>) ->
         }
     }
     // The subscriptions registry holds the one copy of what the API and the events show.
+    let filter = Arc::new(filter);
     let subscriber = if state.config.subscriptions {
         let subscriber: Arc<str> = format!("urn:uuid:{}", uuid::Uuid::new_v4()).into();
-        let active: Box<[ActiveSubscription]> = filter
-            .matchers
-            .iter()
-            .map(|m| ActiveSubscription {
-                match_type: m.match_type().name(),
-                matcher: m.as_str().into(),
-                subscriber: subscriber.clone(),
-                payload: filter.grants.payload_for(m.as_str()).cloned().map(Box::new),
-            })
-            .collect();
         // Listed before its events go out, so whoever reacts to an event finds it in the API.
-        lock(&state.subscriptions).insert(subscriber.clone(), active.clone());
-        for subscription in &active {
+        lock(&state.subscriptions).insert(subscriber.clone(), filter.clone());
+        for subscription in &filter.active(&subscriber) {
             state.subscription_event(subscription, true).await;
         }
         Some(subscriber)
@@ -211,23 +201,6 @@ fn from_record(record: store::UpdateRecord, state: &State) -> Update {
     }
 }
 
-/// Which updates one stream gets.
-struct Filter {
-    matchers: Vec<Matcher>,
-    grants: Grants,
-    anonymous: bool,
-}
-
-impl Filter {
-    /// A matcher selects it (Mercure-08 §Subscription SUB-10) and, when private, the token
-    /// may receive one of its topics (§Subscribers SB-1); an anonymous stream never gets a
-    /// private update.
-    fn wants(&self, update: &Update) -> bool {
-        self.matchers.iter().any(|m| m.matches_any(&update.topics))
-            && (!update.private || (!self.anonymous && self.grants.may_receive(&update.topics)))
-    }
-}
-
 /// A token subject's share of the open streams, given back when the stream ends.
 struct StreamSlot {
     state: Arc<State>,
@@ -281,7 +254,7 @@ struct OpenStream {
     replay: VecDeque<SseFrame>,
     replayed_up_to: u64,
     inbox: Inbox,
-    filter: Filter,
+    filter: Arc<Filter>,
     deadline: Pin<Box<tokio::time::Sleep>>,
     /// The subscriber's id in the subscriptions registry, when that is on.
     subscriber: Option<Arc<str>>,
@@ -323,9 +296,10 @@ impl Drop for OpenStream {
         let Some(subscriber) = &self.subscriber else {
             return;
         };
-        let Some(ended) = lock(&state.subscriptions).remove(subscriber) else {
+        let Some(filter) = lock(&state.subscriptions).remove(subscriber) else {
             return;
         };
+        let ended = filter.active(subscriber);
         let state = state.clone();
         // The stream may end outside a runtime (at shutdown): then there is nobody to tell.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {

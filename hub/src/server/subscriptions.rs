@@ -52,14 +52,14 @@ pub(crate) fn handle(state: &State, request: &Request<RequestBody>) -> Response<
     }
     let registry = lock(&state.subscriptions);
     let mut documents = Vec::new();
-    for list in registry.values() {
-        for subscription in list {
+    for (subscriber, filter) in registry.iter() {
+        for subscription in &filter.active(subscriber) {
             let selected = match segments.as_slice() {
                 [] => true,
-                [t, m] => subscription.match_type == t && *subscription.matcher == **m,
+                [t, m] => subscription.match_type == t && subscription.matcher == **m,
                 [t, m, s] => {
                     subscription.match_type == t
-                        && *subscription.matcher == **m
+                        && subscription.matcher == **m
                         && *subscription.subscriber == **s
                 }
                 _ => false,
