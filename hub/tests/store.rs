@@ -10,14 +10,19 @@ use std::ops::Deref;
 use std::time::{Duration, UNIX_EPOCH};
 
 use ssewire_hub::store::{
-    Cursor, History, HistoryLimits, MemoryHistory, RedbHistory, StoreError, UpdateRecord, EARLIEST,
+    Cursor, History, HistoryLimits, MemoryHistory, RedbHistory, RedisHistory, StoreError,
+    UpdateRecord, EARLIEST,
 };
 use tempfile::TempDir;
 
-/// A history under test, with the directory its file lives in (if any).
+#[path = "support/redis.rs"]
+mod redis_server;
+
+/// A history under test, with the directory its file lives in or the Redis it talks to.
 struct Subject {
     history: Box<dyn History>,
     _dir: Option<TempDir>,
+    _redis: Option<redis_server::RedisServer>,
 }
 
 impl Deref for Subject {
@@ -31,6 +36,7 @@ fn memory(limits: HistoryLimits) -> Subject {
     Subject {
         history: Box::new(MemoryHistory::new(limits)),
         _dir: None,
+        _redis: None,
     }
 }
 
@@ -40,6 +46,19 @@ fn redb(limits: HistoryLimits) -> Subject {
     Subject {
         history: Box::new(history),
         _dir: Some(dir),
+        _redis: None,
+    }
+}
+
+/// A Redis Stream history on a `redis-server` of its own.
+fn redis(limits: HistoryLimits) -> Subject {
+    let server = redis_server::RedisServer::start();
+    let history = RedisHistory::open(&server.url(), "test", limits, Duration::from_secs(5))
+        .expect("open the Redis history");
+    Subject {
+        history: Box::new(history),
+        _dir: None,
+        _redis: Some(server),
     }
 }
 
@@ -538,6 +557,7 @@ macro_rules! history_suite {
 
 history_suite!(memory_history, super::memory);
 history_suite!(redb_history, super::redb);
+history_suite!(redis_history, super::redis);
 
 #[test]
 fn cursor_from_last_event_id() {

@@ -47,6 +47,7 @@
 
 mod durable;
 mod memory;
+mod redis_stream;
 
 use std::error::Error;
 use std::fmt;
@@ -57,6 +58,7 @@ use serde::{Deserialize, Serialize};
 
 pub use durable::RedbHistory;
 pub use memory::MemoryHistory;
+pub use redis_stream::RedisHistory;
 
 /// The reserved cursor that asks for every stored update, and the value of
 /// `Mercure-Last-Event-ID` when no event precedes the first one sent (RC-7, RC-11).
@@ -358,6 +360,16 @@ pub enum StoreError {
         /// The JSON error.
         source: serde_json::Error,
     },
+    /// The shared log (Redis) failed, refused, or did not answer within the transport's
+    /// timeout; nothing is acknowledged.
+    Transport {
+        /// The transport's URL, without its password.
+        url: String,
+        /// What was being done, e.g. "append to the stream".
+        action: &'static str,
+        /// The client's error.
+        source: Box<dyn Error + Send + Sync>,
+    },
     /// The file holds a history in another format than this version writes.
     Format {
         /// The database file.
@@ -393,6 +405,11 @@ impl fmt::Display for StoreError {
                 "history database {}: update seq {seq} cannot be encoded or decoded: {source}",
                 path.display()
             ),
+            StoreError::Transport {
+                url,
+                action,
+                source,
+            } => write!(f, "transport {url}: cannot {action}: {source}"),
             StoreError::Format {
                 path,
                 found,
@@ -410,9 +427,9 @@ impl Error for StoreError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             StoreError::TooLarge { .. } | StoreError::Format { .. } => None,
-            StoreError::Open { source, .. } | StoreError::Database { source, .. } => {
-                Some(source.as_ref())
-            }
+            StoreError::Open { source, .. }
+            | StoreError::Database { source, .. }
+            | StoreError::Transport { source, .. } => Some(source.as_ref()),
             StoreError::Encoding { source, .. } => Some(source),
         }
     }
