@@ -23,6 +23,33 @@ pub enum HistoryChoice {
     File(PathBuf),
 }
 
+/// Several hub nodes behind one address, sharing one Redis (`--transport redis://…`): the
+/// history is a Redis Stream every node appends to and reads from, and each node hands what it
+/// reads to its own subscribers, so a publish on any node reaches subscribers on all of them,
+/// with the same ids everywhere (docs/cluster.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedisTransport {
+    /// `redis://HOST:PORT[/DB]` (or `rediss://` for TLS, with a password in the URL if any).
+    pub url: String,
+    /// The prefix of every key the hubs use, so several clusters can share one Redis.
+    pub prefix: String,
+    /// The longest any Redis call may take; past it a publish is answered 503 (never a 200
+    /// for an update Redis did not take).
+    pub timeout: Duration,
+}
+
+impl RedisTransport {
+    /// Redis at `url`, keys under `ssewire-hub`, calls bounded to 2 s.
+    pub fn new(url: impl Into<String>) -> RedisTransport {
+        RedisTransport {
+            url: url.into(),
+            prefix: "ssewire-hub".into(),
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
 /// A hub's whole configuration.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -33,8 +60,11 @@ pub struct HubConfig {
     pub verifier: VerifierConfig,
     /// Subscribers without a token are accepted, and get public updates only.
     pub anonymous: bool,
-    /// Where the history lives.
+    /// Where the history lives, for a hub on its own (the embedded store).
     pub history: HistoryChoice,
+    /// Share a Redis with other hub nodes instead of the embedded store; `history` is then
+    /// not used (the history is the Redis Stream).
+    pub transport: Option<RedisTransport>,
     /// The history's bounds.
     pub history_limits: HistoryLimits,
     /// Request, connection and stream limits.
@@ -80,6 +110,7 @@ impl HubConfig {
             verifier,
             anonymous: false,
             history: HistoryChoice::Memory,
+            transport: None,
             history_limits: HistoryLimits::default(),
             limits: Limits::default(),
             heartbeat: Some(Duration::from_secs(15)),

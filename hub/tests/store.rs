@@ -16,6 +16,7 @@ use ssewire_hub::store::{
 use tempfile::TempDir;
 
 #[path = "support/redis.rs"]
+#[allow(dead_code)] // the cluster tests use the rest
 mod redis_server;
 
 /// A history under test, with the directory its file lives in or the Redis it talks to.

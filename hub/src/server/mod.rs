@@ -6,6 +6,7 @@
 //! API), `page` (the browser page and demo), `state` (what requests share, and dispatch),
 //! `metrics`.
 
+mod cluster;
 mod connection;
 mod fanout;
 mod metrics;
@@ -29,7 +30,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::auth::Verifier;
 use crate::config::{HistoryChoice, HubConfig};
-use crate::store::{History, MemoryHistory, RedbHistory, StoreError};
+use crate::store::{History, MemoryHistory, RedbHistory, RedisHistory, StoreError};
 
 pub use page::{notifications_topic, DASHBOARD_TOPIC};
 use state::State;
@@ -88,9 +89,22 @@ impl Hub {
                 "a CORS origin of * cannot go with cookies: list the origins".into(),
             ));
         }
-        let history: Arc<dyn History> = match &config.history {
-            HistoryChoice::Memory => Arc::new(MemoryHistory::new(config.history_limits)),
-            HistoryChoice::File(path) => Arc::new(
+        let shared_log = match &config.transport {
+            Some(transport) => Some(Arc::new(
+                RedisHistory::open(
+                    &transport.url,
+                    &transport.prefix,
+                    config.history_limits,
+                    transport.timeout,
+                )
+                .map_err(StartError::History)?,
+            )),
+            None => None,
+        };
+        let history: Arc<dyn History> = match (&shared_log, &config.history) {
+            (Some(log), _) => log.clone(),
+            (None, HistoryChoice::Memory) => Arc::new(MemoryHistory::new(config.history_limits)),
+            (None, HistoryChoice::File(path)) => Arc::new(
                 RedbHistory::open(path, config.history_limits).map_err(StartError::History)?,
             ),
         };
@@ -104,6 +118,7 @@ impl Hub {
             publish_order: tokio::sync::Mutex::new(()),
             metrics: metrics::Metrics::default(),
             streams_per_token: Mutex::new(HashMap::new()),
+            shared_log,
             subscriptions: Mutex::new(HashMap::new()),
             draining,
         });
@@ -143,6 +158,10 @@ impl Hub {
                 Duration::from_secs(2),
             )));
         }
+        let reader = state
+            .shared_log
+            .clone()
+            .map(|log| cluster::Reader::start(state.clone(), log));
         tokio::pin!(shutdown);
         let mut backoff = Duration::from_millis(10);
         loop {
@@ -206,6 +225,9 @@ impl Hub {
         }
         for task in background {
             task.abort();
+        }
+        if let Some(reader) = reader {
+            let _ = tokio::task::spawn_blocking(move || reader.stop()).await;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use crate::auth::{Grants, Verifier};
 use crate::config::HubConfig;
 use crate::matcher::Matcher;
-use crate::store::{History, StoreError, UpdateRecord};
+use crate::store::{History, RedisHistory, StoreError, UpdateRecord};
 use crate::topic::Topic;
 use crate::update::Update;
 
@@ -104,6 +104,9 @@ pub(crate) struct State {
     pub(crate) streams_per_token: Mutex<HashMap<Arc<str>, usize>>,
     /// Active subscriptions, by subscriber id.
     pub(crate) subscriptions: Mutex<HashMap<Arc<str>, Arc<Filter>>>,
+    /// With `--transport redis://…`: the shared stream, whose reader hands every update to
+    /// the fan-out (this node's own publishes too, in the stream's order).
+    pub(crate) shared_log: Option<Arc<RedisHistory>>,
     /// Becomes true when the hub starts draining (the dashboard stops; streams end through
     /// [`Fanout::close`]).
     pub(crate) draining: watch::Receiver<bool>,
@@ -148,8 +151,18 @@ impl State {
                 e => DispatchError::Store(e),
             })?;
         let id = update.id.clone();
-        // No stream listening is fine: the history has it for those who come back.
-        let delivery = Arc::new(Delivery { seq, update, frame });
+        self.metrics.published.fetch_add(1, Ordering::Relaxed);
+        // Several nodes: the stream's reader delivers it, here and everywhere else.
+        if self.shared_log.is_none() {
+            // No stream listening is fine: the history has it for those who come back.
+            self.deliver(Arc::new(Delivery { seq, update, frame }));
+        }
+        Ok(id)
+    }
+
+    /// Hands a stored update to the local streams that may want it; counts those dropped
+    /// for lagging.
+    pub(crate) fn deliver(&self, delivery: Arc<Delivery>) {
         let max_bytes = self.config.limits.max_queued_bytes as u64;
         let sent = self.fanout.send(&delivery, max_bytes);
         if sent.lagged > 0 {
@@ -157,8 +170,23 @@ impl State {
                 .lag_disconnects
                 .fetch_add(sent.lagged as u64, Ordering::Relaxed);
         }
-        self.metrics.published.fetch_add(1, Ordering::Relaxed);
-        Ok(id)
+    }
+
+    /// An update as the history keeps it, back into the server's form.
+    pub(crate) fn update_from_record(&self, record: UpdateRecord) -> Update {
+        let hub = self.config.hub_url();
+        Update {
+            topics: record
+                .topics
+                .into_iter()
+                .map(|t| Topic::new(t, hub))
+                .collect(),
+            data: record.data,
+            private: record.private,
+            id: record.id,
+            event_type: record.event_type,
+            retry: record.retry,
+        }
     }
 
     /// Publishes a subscription event (Mercure-08 §Subscription Events SE-1..SE-7): private,

@@ -24,8 +24,6 @@ use ssewire_http::{SseBody, SseFrame};
 use crate::auth::{AccessToken, AuthError, Grants, Role};
 use crate::store::{self, Cursor as StoreCursor};
 use crate::subscribe::{self, Cursor};
-use crate::topic::Topic;
-use crate::update::Update;
 
 use super::fanout::Inbox;
 use super::publish::query_pairs;
@@ -116,7 +114,7 @@ pub(crate) async fn handle(state: &Arc<State>, request: Request<RequestBody>) ->
                         cursor_header = Some(read.mercure_last_event_id().to_owned());
                         for stored in read.updates {
                             replayed_up_to = stored.seq;
-                            let update = from_record(stored.update, state);
+                            let update = state.update_from_record(stored.update);
                             // Mercure-08 §Reconnection RC-6: the current token decides.
                             if filter.wants(&update) {
                                 replay.push_back(update.to_frame());
@@ -183,22 +181,6 @@ fn stream_lifetime(max: Duration, token: Option<&AccessToken>) -> Duration {
         .unwrap_or_default()
         .as_secs();
     max.min(Duration::from_secs(exp.saturating_sub(now)))
-}
-
-fn from_record(record: store::UpdateRecord, state: &State) -> Update {
-    let hub = state.config.hub_url();
-    Update {
-        topics: record
-            .topics
-            .into_iter()
-            .map(|t| Topic::new(t, hub))
-            .collect(),
-        data: record.data,
-        private: record.private,
-        id: record.id,
-        event_type: record.event_type,
-        retry: record.retry,
-    }
 }
 
 /// A token subject's share of the open streams, given back when the stream ends.

@@ -25,7 +25,7 @@
 //! pooled and dropped on error; the next call reconnects.
 
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use redis::Value;
 
@@ -181,7 +181,7 @@ pub struct RedisHistory {
     keys: Keys,
     limits: HistoryLimits,
     timeout: Duration,
-    idle: Mutex<Vec<redis::Connection>>,
+    idle: Mutex<Vec<(redis::Connection, Instant)>>,
     append: redis::Script,
     trim: redis::Script,
     read: redis::Script,
@@ -199,6 +199,9 @@ impl std::fmt::Debug for RedisHistory {
 
 /// Connections kept for reuse; more are opened when busy and closed when returned.
 const IDLE_CONNECTIONS: usize = 8;
+
+/// A connection idle for longer is checked with `PING` before use.
+const CHECK_AFTER: Duration = Duration::from_secs(1);
 
 impl RedisHistory {
     /// A history at `url` (`redis://HOST:PORT[/DB]`) under the key prefix `prefix`, each call
@@ -230,8 +233,15 @@ impl RedisHistory {
             trim: redis::Script::new(&with_trim(TRIM_NOW)),
             read: redis::Script::new(READ),
         };
-        history.with_connection("reach Redis", |c| redis::cmd("PING").query::<String>(c))?;
+        history.with_connection("reach Redis", true, |c| {
+            redis::cmd("PING").query::<String>(c)
+        })?;
         Ok(history)
+    }
+
+    /// The Redis URL, without its password.
+    pub fn url(&self) -> &str {
+        &self.shown
     }
 
     /// The stream's key, which nodes read for live updates.
@@ -263,30 +273,59 @@ impl RedisHistory {
         }
     }
 
-    /// Runs `call` on a pooled connection; a connection that failed is dropped, not reused.
+    /// Runs `call` on a pooled connection. A connection that failed is dropped with every
+    /// other idle one (after an error they are likely dead too), and one that sat idle for
+    /// [`CHECK_AFTER`] is checked with `PING` first. A call that failed on a pooled
+    /// connection is tried once more on a new one only when it is `idempotent`: an append
+    /// whose reply was lost may have been applied, and a second would store it twice.
     fn with_connection<T>(
         &self,
         action: &'static str,
-        call: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+        idempotent: bool,
+        mut call: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, StoreError> {
-        let pooled = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let mut connection = match pooled {
-            Some(connection) => connection,
-            None => self.connect(self.timeout)?,
-        };
-        match call(&mut connection) {
+        let (mut connection, pooled) = self.take_connection()?;
+        let mut result = call(&mut connection);
+        if let Err(e) = &result {
+            if is_connection_error(e) {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clear();
+                if pooled && idempotent {
+                    connection = self.connect(self.timeout)?;
+                    result = call(&mut connection);
+                }
+            }
+        }
+        match result {
             Ok(value) => {
                 let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
                 if idle.len() < IDLE_CONNECTIONS {
-                    idle.push(connection);
+                    idle.push((connection, Instant::now()));
                 }
                 Ok(value)
             }
             Err(e) => Err(self.error(action, e)),
+        }
+    }
+
+    /// An idle connection that still answers (and `true`), else a new one (and `false`).
+    fn take_connection(&self) -> Result<(redis::Connection, bool), StoreError> {
+        loop {
+            let pooled = self
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop();
+            let Some((mut connection, since)) = pooled else {
+                return Ok((self.connect(self.timeout)?, false));
+            };
+            if since.elapsed() < CHECK_AFTER
+                || redis::cmd("PING").query::<String>(&mut connection).is_ok()
+            {
+                return Ok((connection, true));
+            }
         }
     }
 
@@ -345,6 +384,11 @@ impl RedisHistory {
     }
 }
 
+/// Whether `e` means the connection is unusable (rather than Redis refusing the command).
+fn is_connection_error(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
 /// The seq in an entry id `0-SEQ`.
 fn seq_of(id: &[u8]) -> Option<u64> {
     std::str::from_utf8(id.strip_prefix(b"0-")?)
@@ -377,7 +421,7 @@ impl History for RedisHistory {
             encoded.push(json);
         }
         let k = &self.keys;
-        self.with_connection("append to the stream", |c| {
+        self.with_connection("append to the stream", false, |c| {
             let mut call = self.append.prepare_invoke();
             call.key(&k.log)
                 .key(&k.seq)
@@ -402,7 +446,7 @@ impl History for RedisHistory {
             Cursor::Seq(seq) => ("s", seq.to_string()),
         };
         let k = &self.keys;
-        let reply: Vec<Value> = self.with_connection("read the stream", |c| {
+        let reply: Vec<Value> = self.with_connection("read the stream", true, |c| {
             self.read
                 .key(&k.log)
                 .key(&k.seq)
@@ -439,7 +483,7 @@ impl History for RedisHistory {
     }
 
     fn last_id(&self) -> Result<Option<String>, StoreError> {
-        let newest: Vec<Value> = self.with_connection("read the newest update", |c| {
+        let newest: Vec<Value> = self.with_connection("read the newest update", true, |c| {
             redis::cmd("XREVRANGE")
                 .arg(&self.keys.log)
                 .arg("+")
@@ -456,7 +500,7 @@ impl History for RedisHistory {
 
     fn trim(&self, now: SystemTime) -> Result<u64, StoreError> {
         let k = &self.keys;
-        self.with_connection("trim the stream", |c| {
+        self.with_connection("trim the stream", true, |c| {
             self.trim
                 .key(&k.log)
                 .key(&k.seq)
@@ -472,7 +516,7 @@ impl History for RedisHistory {
     fn stats(&self) -> Result<HistoryStats, StoreError> {
         let k = &self.keys;
         let (updates, bytes, last, oldest): (u64, Option<u64>, Option<u64>, Vec<Value>) = self
-            .with_connection("read the stream's counts", |c| {
+            .with_connection("read the stream's counts", true, |c| {
                 redis::pipe()
                     .cmd("XLEN")
                     .arg(&k.log)

@@ -2,6 +2,8 @@
 //! publish, subscribe (with the response's headers and its events), raw requests.
 #![allow(dead_code)] // each test file uses part of it
 
+pub mod redis;
+
 use std::time::Duration;
 
 use bytes::Bytes;

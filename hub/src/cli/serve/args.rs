@@ -176,8 +176,9 @@ pub struct ServeArgs {
     )]
     pub history_max_bytes: u64,
 
-    /// Transport for running several hubs together. Not supported yet: absent means the
-    /// embedded store, the default.
+    /// Run as one node of several sharing this Redis (`redis://HOST:PORT[/DB]`): the history
+    /// and the fan-out between nodes go through a Redis Stream, and --history is not used.
+    /// Absent: the embedded store, one node.
     #[arg(
         long,
         value_name = "URL",
@@ -185,6 +186,28 @@ pub struct ServeArgs {
         help_heading = "History"
     )]
     pub transport: Option<String>,
+
+    /// The prefix of the keys the nodes share in Redis (one cluster per prefix).
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        env = "SSEWIRE_HUB_TRANSPORT_PREFIX",
+        default_value = "ssewire-hub",
+        help_heading = "History"
+    )]
+    pub transport_prefix: String,
+
+    /// Seconds any Redis call may take; a publish that Redis has not taken by then is
+    /// answered 503.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "SSEWIRE_HUB_TRANSPORT_TIMEOUT",
+        default_value_t = Seconds(Duration::from_secs(2)),
+        value_parser = duration::timeout,
+        help_heading = "History"
+    )]
+    pub transport_timeout: Seconds,
 
     /// Seconds between keep-alive comments on idle streams; 0 turns them off.
     #[arg(

@@ -350,10 +350,10 @@ mod tests {
         assert!(prepare(&["--publisher-key", "k", "--issuer", "i"])
             .message
             .contains("--alg is required"));
-        let transport = prepare(&["--anonymous", "--transport", "redis://x"]);
+        let transport = prepare(&["--anonymous", "--transport", "nats://x"]);
         assert_eq!(transport.status, 2);
         assert!(transport
             .message
-            .contains("transport redis://x is not supported yet"));
+            .contains("only redis://HOST:PORT[/DB] (or rediss://) is supported"));
     }
 }

@@ -9,7 +9,7 @@ use super::args::ServeArgs;
 use super::keys;
 use super::Failure;
 use crate::auth::{Algorithm, TrustedKey, VerifierConfig};
-use crate::config::{Demo, HubConfig, HUB_PATH};
+use crate::config::{Demo, HubConfig, RedisTransport, HUB_PATH};
 use crate::store::HistoryLimits;
 
 /// What the options say before the listener is bound: everything but the hub URL and the
@@ -33,10 +33,12 @@ impl ServeArgs {
     /// unreadable or unsuitable key file, or a hub nobody could use.
     pub fn prepare(&self) -> Result<Prepared, Failure> {
         if let Some(transport) = &self.transport {
-            return Err(Failure::usage(format!(
-                "transport {transport} is not supported yet; the embedded store is the \
-                 default (leave --transport out)"
-            )));
+            if !(transport.starts_with("redis://") || transport.starts_with("rediss://")) {
+                return Err(Failure::usage(format!(
+                    "--transport {transport}: only redis://HOST:PORT[/DB] (or rediss://) is \
+                     supported; leave --transport out for the embedded store"
+                )));
+            }
         }
         let mut notes = Vec::new();
         let has_key = self.publisher_key.is_some() || self.subscriber_key.is_some();
@@ -155,6 +157,12 @@ impl ServeArgs {
         let mut config = HubConfig::new(verifier);
         config.anonymous = self.anonymous;
         config.history = self.history.clone();
+        config.transport = self.transport.as_ref().map(|url| {
+            let mut transport = RedisTransport::new(url.clone());
+            transport.prefix = self.transport_prefix.clone();
+            transport.timeout = self.transport_timeout.0;
+            transport
+        });
         config.history_limits = HistoryLimits {
             max_updates: self.history_max_updates,
             max_age: self.history_max_age.0,
