@@ -446,16 +446,29 @@ fn a_bad_key_file_is_exit_status_2_naming_the_file() {
 }
 
 #[test]
-fn a_transport_is_refused_clearly() {
+fn a_transport_other_than_redis_is_refused_and_an_unreachable_redis_is_a_start_error() {
     let out = output(
         hub()
             .args(["serve", "--anonymous", "--history", "memory"])
-            .env("SSEWIRE_HUB_TRANSPORT", "redis://x"),
+            .env("SSEWIRE_HUB_TRANSPORT", "nats://x"),
     );
     let line = usage_error(&out);
     assert!(
-        line.contains("transport redis://x is not supported yet")
-            && line.contains("embedded store is the default"),
+        line.contains("--transport nats://x") && line.contains("only redis://HOST:PORT[/DB]"),
+        "{line}"
+    );
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let out = output(hub().args([
+        "serve",
+        "--anonymous",
+        "--transport",
+        "redis://127.0.0.1:1",
+        "--transport-timeout",
+        "0.5",
+    ]));
+    let line = usage_error(&out);
+    assert!(
+        line.contains("redis://127.0.0.1:1") && line.contains("connect"),
         "{line}"
     );
 }
