@@ -13,6 +13,10 @@
 #   bash scripts/hub-load.sh --smoke              200 subscribers, 20 topics (a few seconds; CI)
 #   bash scripts/hub-load.sh --ceiling            20 000-subscriber steps up to the fd limit,
 #                                                 broadcasts only (docs/hub-ceiling-results.md)
+#   bash scripts/hub-load.sh --cluster            3 nodes on a Redis of their own (redis-server,
+#                                                 installed by scripts/test.sh) against 1 node on
+#                                                 the embedded store: 9 000 subscribers, 100 000
+#                                                 publishes (docs/cluster.md; a few minutes)
 #   bash scripts/hub-load.sh --subscribers 5000   any other option: ssewire-loadtest mercure --help
 #
 # Every run is bounded (--timeout, 60 s by default) and on 127.0.0.1 only; the driver and the
@@ -86,6 +90,14 @@ case "${1:-}" in
     mv "$out.tmp" "$out"
     echo "hub-load: ceiling steps written to $out" >&2
     exit "$status"
+    ;;
+  --cluster)
+    shift
+    # 900 topics of 10 subscribers; 110 public updates per topic + 1 000 private: 100 000
+    # publishes, from 9 publishers spread over the nodes.
+    drive --nodes 3 --subscribers 9000 --topics 900 --public-per-topic 110 \
+      --private-updates 1000 --broadcasts 5 --publishers 9 --timeout 800 --phase-timeout 600 \
+      --markdown docs/cluster-load-results.md --svg docs/cluster-load-chart.svg "$@"
     ;;
   --compare)
     shift

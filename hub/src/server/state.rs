@@ -141,7 +141,13 @@ impl State {
             published_at_ms: crate::store::unix_millis(std::time::SystemTime::now()),
         };
         let frame = update.to_frame();
-        let _order = self.publish_order.lock().await;
+        // One node: the lock makes the history's order the fan-out's. Several: Redis orders
+        // the appends (each is one atomic script) and the stream's reader delivers in that
+        // order, so appends may run side by side, and Redis can commit them together.
+        let _order = match self.shared_log {
+            None => Some(self.publish_order.lock().await),
+            Some(_) => None,
+        };
         let history = self.history.clone();
         let seq = tokio::task::spawn_blocking(move || history.append(&record))
             .await

@@ -81,6 +81,13 @@ pub struct MercureArgs {
     /// by side.
     #[arg(long, value_name = "PATH")]
     pub compare_bin: Option<PathBuf>,
+
+    /// Hub nodes: more than 1 starts a `redis-server` of the run's own (AOF, fsync always)
+    /// and that many `ssewire-hub serve --transport redis://…`, spreads subscribers and
+    /// publishers over them, and first runs the same scenario on one node with the embedded
+    /// store, reporting both side by side (docs/cluster.md)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub nodes: usize,
     /// First measure, on a hub of its own, the memory of N idle keep-alive connections that
     /// each made one `GET /healthz` and hold no stream: what a connection served by hyper
     /// costs, for scale (ssewire-hub writes event streams without hyper; ssewire-hub only;

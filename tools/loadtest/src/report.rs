@@ -88,6 +88,9 @@ pub struct MercureChecks {
     pub publish_errors: usize,
     /// Subscribers the hub disconnected for lagging (its `ssewire_hub_lag_disconnects_total`).
     pub lag_disconnects: u64,
+    /// Subscribers that saw their topic's public updates in another order than the topic's
+    /// other subscribers.
+    pub order_mismatches: usize,
 }
 
 impl MercureChecks {

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
@@ -57,26 +58,20 @@ impl HubChild {
         max_connections: usize,
         extra: &[String],
         touch_heap: bool,
+        secret: Option<&[u8]>,
     ) -> Result<HubChild, String> {
-        let dir = std::env::temp_dir().join(format!("ssewire-loadtest-{}", std::process::id()));
+        static SPAWNED: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "ssewire-loadtest-{}-{}",
+            std::process::id(),
+            SPAWNED.fetch_add(1, Ordering::SeqCst)
+        ));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let guard = DirGuard(dir.clone());
-        let keygen = tokio::process::Command::new(bin)
-            .arg("keygen")
-            .output()
-            .await
-            .map_err(|e| format!("running {} keygen: {e}", bin.display()))?;
-        if !keygen.status.success() {
-            return Err(format!(
-                "{} keygen failed: {}",
-                bin.display(),
-                keygen.status
-            ));
-        }
-        let secret = String::from_utf8_lossy(&keygen.stdout)
-            .trim()
-            .as_bytes()
-            .to_vec();
+        let secret = match secret {
+            Some(secret) => secret.to_vec(),
+            None => keygen(bin).await?,
+        };
         let key = dir.join("hub.key");
         std::fs::write(&key, &secret).map_err(|e| format!("{}: {e}", key.display()))?;
         let mut command = tokio::process::Command::new(bin);
@@ -152,6 +147,175 @@ impl Drop for HubChild {
     fn drop(&mut self) {
         // Kill, then reap (for up to a second): the driver may exit right after this, and
         // tokio's orphan reaper would not get to it, leaving a zombie.
+        let _ = self.child.start_kill();
+        for _ in 0..100 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A fresh HS256 secret from `ssewire-hub keygen` (the hex text is the key).
+async fn keygen(bin: &Path) -> Result<Vec<u8>, String> {
+    let keygen = tokio::process::Command::new(bin)
+        .arg("keygen")
+        .output()
+        .await
+        .map_err(|e| format!("running {} keygen: {e}", bin.display()))?;
+    if !keygen.status.success() {
+        return Err(format!(
+            "{} keygen failed: {}",
+            bin.display(),
+            keygen.status
+        ));
+    }
+    Ok(String::from_utf8_lossy(&keygen.stdout)
+        .trim()
+        .as_bytes()
+        .to_vec())
+}
+
+/// The hub under test: one node on its embedded store, or several sharing a Redis of their
+/// own (`--nodes`), all with one key. Dropping it kills every process it started.
+pub struct Hubs {
+    /// The nodes, in start order.
+    pub nodes: Vec<HubChild>,
+    _redis: Option<RedisChild>,
+}
+
+impl Hubs {
+    /// `nodes` hubs; more than one share a `redis-server` started here (AOF, fsync always).
+    pub async fn spawn(
+        bin: &Path,
+        nodes: usize,
+        max_connections: usize,
+        extra: &[String],
+        touch_heap: bool,
+    ) -> Result<Hubs, String> {
+        if nodes <= 1 {
+            let node = HubChild::spawn(bin, max_connections, extra, touch_heap, None).await?;
+            return Ok(Hubs {
+                nodes: vec![node],
+                _redis: None,
+            });
+        }
+        let redis = RedisChild::spawn().await?;
+        let secret = keygen(bin).await?;
+        let mut with_transport = extra.to_vec();
+        with_transport.extend(["--transport".to_owned(), redis.url()]);
+        let mut children = Vec::with_capacity(nodes);
+        for _ in 0..nodes {
+            children.push(
+                HubChild::spawn(
+                    bin,
+                    max_connections,
+                    &with_transport,
+                    touch_heap,
+                    Some(&secret),
+                )
+                .await?,
+            );
+        }
+        Ok(Hubs {
+            nodes: children,
+            _redis: Some(redis),
+        })
+    }
+
+    /// The key every node trusts.
+    pub fn secret(&self) -> &[u8] {
+        &self.nodes[0].secret
+    }
+
+    /// Where the nodes listen.
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.nodes.iter().map(|n| n.addr).collect()
+    }
+
+    /// The nodes' memory, summed.
+    pub fn memory(&self) -> Result<Memory, String> {
+        let mut sum = Memory::default();
+        for node in &self.nodes {
+            let m = node.memory()?;
+            sum.rss_kib += m.rss_kib;
+            sum.hwm_kib += m.hwm_kib;
+        }
+        Ok(sum)
+    }
+
+    /// Stops every node (SIGKILL), then Redis.
+    pub async fn stop(self) {
+        for node in self.nodes {
+            node.stop().await;
+        }
+    }
+}
+
+/// A `redis-server` on a free loopback port with its append-only file fsynced on every write
+/// (the durable setting docs/cluster.md recommends), in a temporary directory; killed on drop.
+pub struct RedisChild {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisChild {
+    async fn spawn() -> Result<RedisChild, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("a free port: {e}"))?
+            .port();
+        let dir = std::env::temp_dir().join(format!(
+            "ssewire-loadtest-redis-{}-{port}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let child = tokio::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            .args(["--loglevel", "warning", "--maxclients", "10000"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                format!("cannot start redis-server ({e}); bash scripts/test.sh installs it")
+            })?;
+        let redis = RedisChild { child, port, dir };
+        for _ in 0..200 {
+            let ping = tokio::process::Command::new("redis-cli")
+                .args(["-p", &port.to_string(), "ping"])
+                .output()
+                .await;
+            if ping.is_ok_and(|out| out.stdout.starts_with(b"PONG")) {
+                return Ok(redis);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(format!(
+            "redis-server on port {port} did not answer within 10 s"
+        ))
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisChild {
+    fn drop(&mut self) {
         let _ = self.child.start_kill();
         for _ in 0..100 {
             if !matches!(self.child.try_wait(), Ok(None)) {

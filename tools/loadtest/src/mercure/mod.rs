@@ -35,7 +35,7 @@ use ssewire_hub::matcher::MatchType;
 use crate::cli::MercureArgs;
 use crate::report::{Latency, Measured, MercureChecks, MercureRun, Report};
 use crate::system::{raise_nofile, SPARE_FDS};
-use hub::{HubChild, AUDIENCE, ISSUER};
+use hub::{HubChild, Hubs, AUDIENCE, ISSUER};
 use publisher::{Publisher, Update};
 use subscriber::{Counts, Shared, BROADCAST_TOPIC};
 
@@ -61,19 +61,28 @@ pub async fn main(args: MercureArgs) -> i32 {
     } else {
         ""
     };
+    // With several nodes, the same scenario runs first on one node with the embedded store.
+    let first = MercureArgs {
+        nodes: 1,
+        ..args.clone()
+    };
     let outcome = crate::scenario::within(args.timeout, async {
         let probe = if args.probe_connections {
             Some(idle_connection_bytes(&args, &bin).await?)
         } else {
             None
         };
-        let mut run = run(&args, &bin).await?;
+        let mut run = run(&first, &bin).await?;
         run.idle_connection_bytes = probe;
         Ok(run)
     })
     .await;
     let report = Report {
-        target: "ssewire-hub (Mercure)".into(),
+        target: if args.nodes > 1 {
+            "ssewire-hub, 1 node (embedded store)".into()
+        } else {
+            "ssewire-hub (Mercure)".into()
+        },
         server: format!(
             "`ssewire-hub serve` (HS256, authorization on, `--history memory`{}){touch}",
             args.hub_arg
@@ -85,26 +94,41 @@ pub async fn main(args: MercureArgs) -> i32 {
         subscribers: args.subscribers,
         outcome: outcome.map(Measured::Mercure),
     };
-    let Some(other) = &args.compare_bin else {
+    let compared = if args.nodes > 1 {
+        crate::scenario::write_report(&report, None);
+        eprintln!(
+            "loadtest: the same scenario on {} nodes sharing a Redis",
+            args.nodes
+        );
+        let outcome = crate::scenario::within(args.timeout, run(&args, &bin)).await;
+        Report {
+            target: format!("ssewire-hub, {} nodes on Redis", args.nodes),
+            server: format!(
+                "{} × `ssewire-hub serve --transport redis://…` on one `redis-server` \
+                 (appendfsync always), subscribers and publishers spread over the nodes{touch}",
+                args.nodes
+            ),
+            outcome: outcome.map(Measured::Mercure),
+            ..report.clone()
+        }
+    } else if let Some(other) = &args.compare_bin {
+        crate::scenario::write_report(&report, None);
+        eprintln!("loadtest: the same scenario against {}", other.display());
+        let outcome = crate::scenario::within(args.timeout, run(&args, other)).await;
+        Report {
+            target: "axum `Sse` + tokio `broadcast`".into(),
+            server: format!(
+                "`{}` (benches/src/bin/axum-mercure.rs: HS256 via jsonwebtoken, one broadcast \
+                 channel, an exact-topic filter per stream){touch}",
+                other.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            outcome: outcome.map(Measured::Mercure),
+            ..report.clone()
+        }
+    } else {
         crate::scenario::write_report(&report, args.markdown.as_deref());
         write_svg(&args, std::slice::from_ref(&report));
         return report.exit_code();
-    };
-    crate::scenario::write_report(&report, None);
-    eprintln!("loadtest: the same scenario against {}", other.display());
-    let outcome = crate::scenario::within(args.timeout, run(&args, other)).await;
-    let compared = Report {
-        target: "axum `Sse` + tokio `broadcast`".into(),
-        server: format!(
-            "`{}` (benches/src/bin/axum-mercure.rs: HS256 via jsonwebtoken, one broadcast \
-             channel, an exact-topic filter per stream){touch}",
-            other.file_name().unwrap_or_default().to_string_lossy()
-        ),
-        ..report.clone()
-    };
-    let compared = Report {
-        outcome: outcome.map(Measured::Mercure),
-        ..compared
     };
     crate::scenario::write_report(&compared, None);
     let reports = [report, compared];
@@ -156,8 +180,9 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     };
 
     // 1. The hub, then the tokens signed with its key.
-    let hub = HubChild::spawn(bin, n, &args.hub_arg, args.touch_heap).await?;
-    let key = SigningKey::from_secret(&hub.secret).map_err(|e| format!("the key: {e}"))?;
+    let hub = Hubs::spawn(bin, args.nodes, n, &args.hub_arg, args.touch_heap).await?;
+    let addrs = hub.addrs();
+    let key = SigningKey::from_secret(hub.secret()).map_err(|e| format!("the key: {e}"))?;
     let t = Instant::now();
     let publisher_token = TokenBuilder::new(ISSUER, AUDIENCE)
         .publish("https://example.com/*", MatchType::UrlPattern)
@@ -177,13 +202,13 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     tokio::time::sleep(Duration::from_millis(300)).await;
     out.memory_before = hub.memory()?;
     eprintln!(
-        "loadtest: hub at {} (RSS {} KiB); connecting {n} subscribers",
-        hub.addr, out.memory_before.rss_kib
+        "loadtest: hub at {addrs:?} (RSS {} KiB); connecting {n} subscribers",
+        out.memory_before.rss_kib
     );
 
     // 2. Every subscriber, idle.
     let shared = Shared::new(
-        hub.addr,
+        addrs.clone(),
         args.topics,
         args.broadcasts,
         args.connect_concurrency,
@@ -227,8 +252,7 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     loop {
         // A connection per poll: the hub closes keep-alive connections idle for longer than
         // its header-read timeout (10 s), and connecting can take longer than that.
-        let metrics = Publisher::connect(hub.addr).await?.get("/metrics").await?;
-        let held = hub::metric(&metrics, "ssewire_hub_subscribers").unwrap_or(0);
+        let held = metric_sum(&addrs, "ssewire_hub_subscribers").await?;
         if held as usize == n {
             break;
         }
@@ -253,7 +277,7 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     );
 
     // 3. Broadcasts, one at a time, from a connection opened now (see above).
-    let mut control = Publisher::connect(hub.addr).await?;
+    let mut control = Publisher::connect(addrs[0]).await?;
     let mut publish_errors = 0;
     let mut reach = Vec::new();
     for seq in 0..args.broadcasts {
@@ -318,8 +342,9 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     let before = shared.delivered.load(Ordering::SeqCst);
     let burst_start = shared.now_ns();
     let mut publishers = Vec::new();
-    for _ in 0..args.publishers.max(1) {
-        let mut publisher = Publisher::connect(hub.addr).await?;
+    for k in 0..args.publishers.max(1) {
+        // With several nodes, publishers are spread over them.
+        let mut publisher = Publisher::connect(addrs[k % addrs.len()]).await?;
         let (updates, next, errors) =
             (Arc::clone(&updates), Arc::clone(&next), Arc::clone(&errors));
         let (token, shared) = (publisher_token.clone(), Arc::clone(&shared));
@@ -366,10 +391,6 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
     // 5. A quiet moment for anything extra to arrive, then the checks.
     tokio::time::sleep(Duration::from_millis(500)).await;
     out.memory_after = hub.memory()?;
-    let metrics = match Publisher::connect(hub.addr).await {
-        Ok(mut connection) => connection.get("/metrics").await.unwrap_or_default(),
-        Err(_) => String::new(),
-    };
     let mut wrong = 0;
     for (i, counts) in all_counts.iter().enumerate() {
         let got = (
@@ -387,12 +408,31 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
             }
         }
     }
+    // Every subscriber of a topic saw its public updates in the same order (the hub's
+    // order; with several nodes, the shared stream's).
+    let mut order_mismatches = 0;
+    for (i, counts) in all_counts.iter().enumerate() {
+        let first = &all_counts[i % args.topics];
+        if counts.order.load(Ordering::SeqCst) != first.order.load(Ordering::SeqCst) {
+            order_mismatches += 1;
+            if order_mismatches == 1 {
+                shared.note(format!(
+                    "subscriber {i} saw topic {}'s updates in another order than subscriber {}",
+                    i % args.topics,
+                    i % args.topics
+                ));
+            }
+        }
+    }
     out.checks = MercureChecks {
         wrong_counts: wrong,
         misdelivered: shared.misdelivered.load(Ordering::SeqCst),
         disconnects: shared.disconnects.load(Ordering::SeqCst),
         publish_errors,
-        lag_disconnects: hub::metric(&metrics, "ssewire_hub_lag_disconnects_total").unwrap_or(0),
+        lag_disconnects: metric_sum(&addrs, "ssewire_hub_lag_disconnects_total")
+            .await
+            .unwrap_or(0),
+        order_mismatches,
     };
     out.samples = shared.samples.lock().unwrap().clone();
     hub.stop().await;
@@ -404,10 +444,16 @@ async fn run(args: &MercureArgs, bin: &std::path::Path) -> Result<MercureRun, St
 /// stream, in bytes, on a hub of its own.
 async fn idle_connection_bytes(args: &MercureArgs, bin: &std::path::Path) -> Result<f64, String> {
     let n = args.subscribers;
-    let hub = HubChild::spawn(bin, n, &args.hub_arg, args.touch_heap).await?;
+    let hub = HubChild::spawn(bin, n, &args.hub_arg, args.touch_heap, None).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = hub.memory()?;
-    let shared = Shared::new(hub.addr, 1, 0, args.connect_concurrency, args.source_addrs);
+    let shared = Shared::new(
+        vec![hub.addr],
+        1,
+        0,
+        args.connect_concurrency,
+        args.source_addrs,
+    );
     for i in 0..n {
         let counts = Arc::new(Counts::default());
         let task = subscriber::run(
@@ -473,4 +519,16 @@ fn first_problem(shared: &Shared) -> String {
         .first()
         .cloned()
         .unwrap_or_default()
+}
+
+/// A metric summed over every node.
+async fn metric_sum(addrs: &[std::net::SocketAddr], name: &str) -> Result<u64, String> {
+    let mut sum = 0;
+    for addr in addrs {
+        // A connection per poll: the hub closes keep-alive connections idle for longer than
+        // its header-read timeout (10 s).
+        let metrics = Publisher::connect(*addr).await?.get("/metrics").await?;
+        sum += hub::metric(&metrics, name).unwrap_or(0);
+    }
+    Ok(sum)
 }

@@ -17,8 +17,8 @@ const SHARDS: usize = 64;
 
 /// What the subscriber tasks share with the driver.
 pub struct Shared {
-    /// The hub.
-    pub hub: SocketAddr,
+    /// The hub's nodes; subscriber i connects to node i mod their number.
+    pub hubs: Vec<SocketAddr>,
     /// Public topics.
     pub topics: usize,
     /// When the run started: timestamps in the data are nanoseconds since then.
@@ -44,16 +44,16 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// For `topics` topics and `broadcasts` broadcasts on the hub at `hub`.
+    /// For `topics` topics and `broadcasts` broadcasts on the hub's nodes at `hubs`.
     pub fn new(
-        hub: SocketAddr,
+        hubs: Vec<SocketAddr>,
         topics: usize,
         broadcasts: u64,
         connect_concurrency: usize,
         source_addrs: u8,
     ) -> Arc<Shared> {
         Arc::new(Shared {
-            hub,
+            hubs,
             topics,
             epoch: Instant::now(),
             opened: AtomicUsize::new(0),
@@ -103,6 +103,8 @@ pub struct Counts {
     pub public: AtomicU32,
     /// Its private updates.
     pub private: AtomicU32,
+    /// A hash of the order its topic's public updates came in.
+    pub order: AtomicU64,
 }
 
 /// The public topic `j`.
@@ -141,7 +143,8 @@ pub async fn run(
     // Held until the stream opens: at most `connect_concurrency` connecting at once.
     let mut permit = Some(shared.connect_gate.acquire().await);
     let source = Ipv4Addr::new(127, 0, 0, 2 + (index % shared.source_addrs as usize) as u8);
-    let stream = match connect(source, shared.hub).await {
+    let hub = shared.hubs[index % shared.hubs.len()];
+    let stream = match connect(source, hub).await {
         Ok(stream) => stream,
         Err(e) => {
             shared.disconnects.fetch_add(1, Ordering::SeqCst);
@@ -151,9 +154,8 @@ pub async fn run(
     };
     let mut stream = stream;
     let request = format!(
-        "GET {target} HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\
-         Authorization: Bearer {token}\r\n\r\n",
-        shared.hub
+        "GET {target} HTTP/1.1\r\nHost: {hub}\r\nAccept: text/event-stream\r\n\
+         Authorization: Bearer {token}\r\n\r\n"
     );
     drop(token);
     if let Err(e) = stream.write_all(request.as_bytes()).await {
@@ -231,6 +233,13 @@ fn deliver(shared: &Shared, index: usize, counts: &Counts, data: &str) {
         }
         1 if number(1) == Some((index % shared.topics) as u64) => {
             counts.public.fetch_add(1, Ordering::SeqCst);
+            // Position-sensitive: two subscribers agree only if they saw the same order.
+            let position = number(2).unwrap_or(u64::MAX);
+            let order = counts.order.load(Ordering::SeqCst);
+            counts.order.store(
+                order.wrapping_mul(1_000_003).wrapping_add(position + 1),
+                Ordering::SeqCst,
+            );
             true
         }
         2 if number(1) == Some(index as u64) => {
@@ -395,7 +404,7 @@ mod tests {
     #[test]
     fn another_subscribers_private_update_or_topic_is_misdelivered() {
         use std::sync::atomic::Ordering;
-        let shared = super::Shared::new("127.0.0.1:1".parse().unwrap(), 10, 1, 1, 1);
+        let shared = super::Shared::new(vec!["127.0.0.1:1".parse().unwrap()], 10, 1, 1, 1);
         let counts = super::Counts::default();
         super::deliver(&shared, 13, &counts, "p 13 0 5");
         super::deliver(&shared, 13, &counts, "t 3 0 5");

@@ -153,14 +153,15 @@ pub fn mercure_rows(subscribers: usize, run: &MercureRun) -> Vec<Row> {
         .collect();
     rows.extend([
         Row {
-            measure: "Wrong counts, misdelivered (incl. leaked private), lost streams, failed publishes, lag disconnects".into(),
+            measure: "Wrong counts, misdelivered (incl. leaked private), lost streams, failed publishes, lag disconnects, order mismatches".into(),
             result: format!(
-                "{}, {}, {}, {}, {} →",
+                "{}, {}, {}, {}, {}, {} →",
                 checks.wrong_counts,
                 checks.misdelivered,
                 checks.disconnects,
                 checks.publish_errors,
-                checks.lag_disconnects
+                checks.lag_disconnects,
+                checks.order_mismatches
             ),
             verdict: Some(if checks.passed() { "PASS" } else { "FAIL" }),
         },
