@@ -194,7 +194,12 @@ async fn subscriber(ports: Vec<u16>, last: usize, ready: Arc<tokio::sync::Barrie
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_nodes_subscribers_resume_elsewhere_with_every_event_once_in_order() {
-    const PER_NODE: usize = 40;
+    // CI's size; SSEWIRE_CLUSTER_FAULT_PER_NODE=1000 is the 3,000 subscribers
+    // (raise `ulimit -n` first: the test holds one socket per subscriber).
+    let per_node: usize = std::env::var("SSEWIRE_CLUSTER_FAULT_PER_NODE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
     const EVENTS: usize = 300;
     let redis = RedisServer::start();
     let dir = tempfile::tempdir().unwrap();
@@ -205,11 +210,11 @@ async fn a_killed_nodes_subscribers_resume_elsewhere_with_every_event_once_in_or
     let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
     let token = publisher_token(&key);
 
-    let ready = Arc::new(tokio::sync::Barrier::new(3 * PER_NODE + 1));
+    let ready = Arc::new(tokio::sync::Barrier::new(3 * per_node + 1));
     let mut subscribers = Vec::new();
     for own in 0..3 {
         let order: Vec<u16> = (0..3).map(|k| ports[(own + k) % 3]).collect();
-        for _ in 0..PER_NODE {
+        for _ in 0..per_node {
             subscribers.push(tokio::spawn(subscriber(
                 order.clone(),
                 EVENTS,
@@ -232,7 +237,7 @@ async fn a_killed_nodes_subscribers_resume_elsewhere_with_every_event_once_in_or
     let want: Vec<String> = (1..=EVENTS).map(|n| format!("e{n}")).collect();
     for (i, subscriber) in subscribers.into_iter().enumerate() {
         let got = subscriber.await.unwrap();
-        assert_eq!(got.len(), EVENTS, "subscriber {i} (node {})", i / PER_NODE);
+        assert_eq!(got.len(), EVENTS, "subscriber {i} (node {})", i / per_node);
         assert_eq!(got, want, "subscriber {i}: every event once, in order");
     }
 }
