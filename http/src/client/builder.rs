@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, Uri};
+use http::HeaderMap;
 use ssewire_parser::{Limits, Parser};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -216,7 +216,7 @@ impl EventSourceBuilder {
         let (state_tx, state_rx) = watch::channel(ReadyState::Connecting);
         let cancel = CancellationToken::new();
         let parser = Parser::with_limits(self.limits).with_last_event_id(&self.last_event_id);
-        let url = self.url.parse::<Uri>().map_err(|e| {
+        let url = url::Url::parse(&self.url).map_err(|e| {
             Failure::Url(UrlError::Invalid {
                 url: self.url.clone(),
                 cause: Cause::new(e),

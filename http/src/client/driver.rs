@@ -14,6 +14,7 @@ use ssewire_parser::Parser;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use url::Url;
 
 use crate::stream::{EventStream, StreamError};
 
@@ -39,7 +40,7 @@ pub(super) enum Attempt {
 pub(super) struct Driver {
     pub(super) config: EventSourceBuilder,
     /// Where the next attempt goes: the constructor's URL, then the last redirect's target.
-    pub(super) url: Result<Uri, Failure>,
+    pub(super) url: Result<Url, Failure>,
     /// Holds the last event ID and reconnection time between connections.
     pub(super) parser: Option<Parser>,
     pub(super) body: Option<Body>,
@@ -182,14 +183,14 @@ impl Driver {
     async fn connect(&mut self) -> Result<(Incoming, JoinHandle<()>), Attempt> {
         let mut url = self.url.clone().map_err(Attempt::Fatal)?;
         // The origin the user's headers are meant for: the constructor's URL's.
-        let origin = self.config.url.parse::<Uri>().ok();
+        let origin = Url::parse(&self.config.url).ok().map(|u| u.origin());
         let mut extra = self.config.headers.as_ref().map(|make| make());
         let last_event_id = self.parser().last_event_id().to_owned();
         for _ in 0..=MAX_REDIRECTS {
             // As fetch does: credentials do not follow a redirect to another origin, nor do
             // they go there on a reconnection to where the redirect led.
             if let (Some(headers), Some(origin)) = (&mut extra, &origin) {
-                if (origin.scheme(), origin.authority()) != (url.scheme(), url.authority()) {
+                if *origin != url.origin() {
                     headers.remove(http::header::AUTHORIZATION);
                 }
             }
@@ -238,24 +239,25 @@ fn is_event_stream(value: &HeaderValue) -> bool {
 
 /// One GET of `url` over a new connection.
 async fn fetch(
-    url: &Uri,
+    url: &Url,
     extra: Option<&HeaderMap>,
     last_event_id: &str,
 ) -> Result<(http::Response<Incoming>, JoinHandle<()>), Attempt> {
     let bad_url = |e: UrlError| Attempt::Fatal(Failure::Url(e));
-    if url.scheme_str() != Some("http") {
+    if url.scheme() != "http" {
         return Err(bad_url(UrlError::UnsupportedScheme(url.clone())));
     }
-    let authority = url
-        .authority()
-        .ok_or_else(|| bad_url(UrlError::NoHost(url.clone())))?
-        .clone();
     let invalid = |e: http::Error| {
         bad_url(UrlError::Invalid {
             url: url.to_string(),
             cause: Cause::new(e),
         })
     };
+    let uri = request_uri(url).map_err(invalid)?;
+    let authority = uri
+        .authority()
+        .ok_or_else(|| bad_url(UrlError::NoHost(url.clone())))?
+        .clone();
     let host = authority
         .host()
         .trim_start_matches('[')
@@ -273,7 +275,7 @@ async fn fetch(
     let connection = tokio::spawn(async move {
         let _ = connection.await;
     });
-    let path = url.path_and_query().map_or("/", |p| p.as_str());
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = Request::get(path)
         .body(Empty::<Bytes>::new())
         .map_err(invalid)?;
@@ -299,25 +301,18 @@ async fn fetch(
     Ok((response, connection))
 }
 
-/// Resolves a `Location` against the URL it came from: absolute, scheme-relative,
-/// absolute-path, query-only and path-relative references.
-fn resolve(base: &Uri, location: &str) -> Option<Uri> {
-    let scheme = base.scheme_str()?;
-    let authority = base.authority()?.as_str();
-    let target = if location.contains("://") {
-        location.to_owned()
-    } else if let Some(rest) = location.strip_prefix("//") {
-        format!("{scheme}://{rest}")
-    } else if location.starts_with('/') {
-        format!("{scheme}://{authority}{location}")
-    } else if location.starts_with('?') {
-        format!("{scheme}://{authority}{}{location}", base.path())
-    } else {
-        let path = base.path();
-        let directory = &path[..=path.rfind('/').unwrap_or(0)];
-        format!("{scheme}://{authority}{directory}{location}")
-    };
-    target.parse().ok()
+/// The URI a request for `url` is made with: the URL without its fragment, which fetch never
+/// sends.
+fn request_uri(url: &Url) -> Result<Uri, http::Error> {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    Ok(url.as_str().parse::<Uri>()?)
+}
+
+/// Resolves a `Location` against the URL it came from, as RFC 3986 §5.2 (and the WHATWG URL
+/// parser fetch uses) do: any reference form, with `.` and `..` segments removed.
+fn resolve(base: &Url, location: &str) -> Option<Url> {
+    base.join(location).ok()
 }
 
 #[cfg(test)]
@@ -351,17 +346,40 @@ mod tests {
 
     #[test]
     fn locations_resolve_like_urls() {
-        let base: Uri = "http://h:1/a/b?q".parse().unwrap();
+        let base = Url::parse("http://h:1/a/b?q").unwrap();
         let cases = [
             ("http://x/y", "http://x/y"),
             ("//x:2/y", "http://x:2/y"),
             ("/z", "http://h:1/z"),
             ("?r", "http://h:1/a/b?r"),
             ("c", "http://h:1/a/c"),
+            ("#f", "http://h:1/a/b?q#f"),
+            // Dot segments are removed (RFC 3986 §5.2.4), never sent.
+            ("../c/./d", "http://h:1/c/d"),
+            ("./../../x/..", "http://h:1/"),
+            ("/a/%2e%2E/z", "http://h:1/z"),
+            ("HTTP://X/Y", "http://x/Y"),
         ];
         for (location, expected) in cases {
-            assert_eq!(resolve(&base, location).unwrap().to_string(), expected);
+            assert_eq!(resolve(&base, location).unwrap().as_str(), expected);
         }
+    }
+
+    /// Issue 24: `location.contains("://")` took this relative reference for an absolute URL
+    /// because its query holds one.
+    #[test]
+    fn a_relative_location_whose_query_holds_a_url_stays_relative() {
+        let base = Url::parse("http://h:1/a/b").unwrap();
+        let resolved = resolve(&base, "/login?next=https://x").unwrap();
+        assert_eq!(resolved.as_str(), "http://h:1/login?next=https://x");
+        let resolved = resolve(&base, "login?next=https://x/y").unwrap();
+        assert_eq!(resolved.as_str(), "http://h:1/a/login?next=https://x/y");
+    }
+
+    #[test]
+    fn the_fragment_is_not_sent() {
+        let url = Url::parse("http://h:1/a?q#frag").unwrap();
+        assert_eq!(request_uri(&url).unwrap().to_string(), "http://h:1/a?q");
     }
 
     #[test]

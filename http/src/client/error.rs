@@ -9,7 +9,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{StatusCode, Uri};
+use http::StatusCode;
+use url::Url;
 
 use super::MAX_REDIRECTS;
 
@@ -128,14 +129,15 @@ impl Error for Disconnect {
 /// Why a URL cannot be fetched.
 ///
 /// ```
-/// let url: http::Uri = "https://example.com/".parse().unwrap();
+/// let url = url::Url::parse("https://example.com/").unwrap();
 /// let e = ssewire_http::UrlError::UnsupportedScheme(url);
 /// assert_eq!(e.to_string(), "https://example.com/: only http: URLs (no TLS is built in)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UrlError {
-    /// Not a URL, or not one a request can be made for; the cause is the `http` crate's error.
+    /// Not a URL, or not one a request can be made for; the cause is the `url` crate's
+    /// [`url::ParseError`] or the `http` crate's error.
     Invalid {
         /// The URL as given.
         url: String,
@@ -143,9 +145,9 @@ pub enum UrlError {
         cause: Cause,
     },
     /// Not `http:`: no TLS connector is built in.
-    UnsupportedScheme(Uri),
+    UnsupportedScheme(Url),
     /// No host to connect to.
-    NoHost(Uri),
+    NoHost(Url),
 }
 
 impl fmt::Display for UrlError {
@@ -280,14 +282,14 @@ mod tests {
             chain(&failure),
             "gave up after 3 failed attempts in a row: network error: connection refused"
         );
-        let invalid = "not a url".parse::<Uri>().unwrap_err();
+        let invalid = Url::parse("not a url").unwrap_err();
         let url = UrlError::Invalid {
             url: "not a url".into(),
             cause: Cause::new(invalid),
         };
         assert_eq!(
             chain(&Failure::Url(url)),
-            "bad URL: \"not a url\" is not a URL that can be fetched: invalid uri character"
+            "bad URL: \"not a url\" is not a URL that can be fetched: relative URL without a base"
         );
     }
 
