@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::HeaderMap;
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
 use ssewire_parser::{Limits, Parser};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -73,6 +75,7 @@ impl Backoff {
 }
 
 type HeaderFn = Arc<dyn Fn() -> HeaderMap + Send + Sync>;
+type BodyFn = Arc<dyn Fn() -> Bytes + Send + Sync>;
 
 /// Settings of an [`EventSource`]; [`EventSource::builder`] makes one.
 ///
@@ -89,7 +92,11 @@ type HeaderFn = Arc<dyn Fn() -> HeaderMap + Send + Sync>;
 #[derive(Clone)]
 pub struct EventSourceBuilder {
     pub(super) url: String,
+    pub(super) method: Method,
+    pub(super) fixed_headers: HeaderMap,
     pub(super) headers: Option<HeaderFn>,
+    pub(super) body: Option<BodyFn>,
+    pub(super) reconnect_non_idempotent: bool,
     pub(super) reconnection_time: Duration,
     pub(super) backoff: Option<Backoff>,
     pub(super) max_attempts: Option<u32>,
@@ -102,7 +109,11 @@ impl fmt::Debug for EventSourceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventSourceBuilder")
             .field("url", &self.url)
+            .field("method", &self.method)
+            .field("fixed_headers", &self.fixed_headers)
             .field("headers", &self.headers.is_some())
+            .field("body", &self.body.is_some())
+            .field("reconnect_non_idempotent", &self.reconnect_non_idempotent)
             .field("reconnection_time", &self.reconnection_time)
             .field("backoff", &self.backoff)
             .field("max_attempts", &self.max_attempts)
@@ -114,6 +125,77 @@ impl fmt::Debug for EventSourceBuilder {
 }
 
 impl EventSourceBuilder {
+    /// The request method (default `GET`, the only one the spec's `EventSource` uses).
+    ///
+    /// A method that is not idempotent (`POST`, `PATCH`; RFC 9110 §9.2.2) is sent once: the
+    /// server may have acted on it (posted a message, started a paid generation) even when the
+    /// response was lost, so repeating it is the caller's decision, not the client's. The
+    /// stream then ends after a clean close, and with [`Failure::Interrupted`] after any other
+    /// disconnect, unless [`reconnect_non_idempotent`](Self::reconnect_non_idempotent) is set.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/v1/chat");
+    /// let _ = b.method(http::Method::POST).body(r#"{"stream":true}"#);
+    /// ```
+    #[must_use]
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// A request header sent on every attempt (after this, [`headers`](Self::headers) may add
+    /// or replace some per attempt). The client's own `Accept`, `Cache-Control` and
+    /// `Last-Event-ID` win over a header of the same name.
+    ///
+    /// ```
+    /// use http::header::{HeaderValue, CONTENT_TYPE};
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    /// ```
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.fixed_headers.append(name, value);
+        self
+    }
+
+    /// The request body, sent again as is on every attempt (cloning [`Bytes`] copies nothing).
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.method(http::Method::POST).body(r#"{"prompt":"hi"}"#);
+    /// ```
+    #[must_use]
+    pub fn body(self, body: impl Into<Bytes>) -> Self {
+        let body = body.into();
+        self.body_with(move || body.clone())
+    }
+
+    /// The request body, computed again for every attempt (e.g. to say where to resume).
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.method(http::Method::POST).body_with(|| bytes::Bytes::from("{}"));
+    /// ```
+    #[must_use]
+    pub fn body_with(mut self, make: impl Fn() -> Bytes + Send + Sync + 'static) -> Self {
+        self.body = Some(Arc::new(make));
+        self
+    }
+
+    /// Reconnects after a disconnect even when the method is not idempotent, repeating the
+    /// request (default: off; see [`method`](Self::method) for why). Turn it on when the
+    /// server treats a repeated request as a resumption, e.g. by its `Last-Event-ID`.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.method(http::Method::POST).reconnect_non_idempotent(true);
+    /// ```
+    #[must_use]
+    pub fn reconnect_non_idempotent(mut self, on: bool) -> Self {
+        self.reconnect_non_idempotent = on;
+        self
+    }
+
     /// Extra request headers, computed again for every attempt (e.g. a fresh token).
     ///
     /// ```
@@ -229,6 +311,7 @@ impl EventSourceBuilder {
             body: None,
             connection: None,
             failures: 0,
+            as_get: false,
             phase: Phase::Connect,
             state: state_tx,
         };

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::header::{HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION};
-use http::{HeaderMap, Request, StatusCode, Uri};
-use http_body_util::{BodyDataStream, Empty};
+use http::header::{
+    HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH,
+    CONTENT_LOCATION, CONTENT_TYPE, HOST, LOCATION,
+};
+use http::{HeaderMap, Method, Request, StatusCode, Uri};
+use http_body_util::{BodyDataStream, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use ssewire_parser::Parser;
@@ -47,6 +50,9 @@ pub(super) struct Driver {
     /// The task driving the current connection; aborted when the body is done with.
     pub(super) connection: Option<JoinHandle<()>>,
     pub(super) failures: u32,
+    /// Set when a redirect turned the request into a `GET` without a body (fetch's rule for
+    /// 303, and for 301 and 302 after a `POST`); reconnections keep to that.
+    pub(super) as_get: bool,
     pub(super) phase: Phase,
     pub(super) state: watch::Sender<ReadyState>,
 }
@@ -98,8 +104,26 @@ impl Driver {
         }
     }
 
+    /// The method requests are sent with now.
+    fn method(&self) -> Method {
+        if self.as_get {
+            Method::GET
+        } else {
+            self.config.method.clone()
+        }
+    }
+
     fn reconnect(&mut self, cause: Disconnect) -> Option<Result<SourceEvent, Failure>> {
         self.end_body();
+        if !self.method().is_idempotent() && !self.config.reconnect_non_idempotent {
+            // The server may have acted on the request already: repeating it is the caller's
+            // call (see `EventSourceBuilder::method`).
+            if cause == Disconnect::Closed {
+                self.close();
+                return None;
+            }
+            return self.fail(Failure::Interrupted(cause));
+        }
         self.failures = self.failures.saturating_add(1);
         if let Some(max) = self.config.max_attempts {
             if self.failures > max {
@@ -184,20 +208,51 @@ impl Driver {
         let mut url = self.url.clone().map_err(Attempt::Fatal)?;
         // The origin the user's headers are meant for: the constructor's URL's.
         let origin = Url::parse(&self.config.url).ok().map(|u| u.origin());
-        let mut extra = self.config.headers.as_ref().map(|make| make());
+        let mut extra = self.config.fixed_headers.clone();
+        if let Some(make) = &self.config.headers {
+            // `extend` replaces a fixed header by the per-attempt one of the same name.
+            extra.extend(make());
+        }
+        let mut method = self.method();
+        let mut body = match (&self.config.body, self.as_get) {
+            (Some(make), false) => make(),
+            _ => Bytes::new(),
+        };
+        if self.as_get {
+            remove_body_headers(&mut extra);
+        }
         let last_event_id = self.parser().last_event_id().to_owned();
         for _ in 0..=MAX_REDIRECTS {
             // As fetch does: credentials do not follow a redirect to another origin, nor do
             // they go there on a reconnection to where the redirect led.
-            if let (Some(headers), Some(origin)) = (&mut extra, &origin) {
-                if *origin != url.origin() {
-                    headers.remove(http::header::AUTHORIZATION);
-                }
+            if origin
+                .as_ref()
+                .is_some_and(|origin| *origin != url.origin())
+            {
+                extra.remove(http::header::AUTHORIZATION);
             }
-            let (response, connection) = fetch(&url, extra.as_ref(), &last_event_id).await?;
+            let request = Outgoing {
+                method: &method,
+                url: &url,
+                headers: &extra,
+                body: body.clone(),
+                last_event_id: &last_event_id,
+            };
+            let (response, connection) = fetch(request).await?;
             let status = response.status();
             if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
                 connection.abort();
+                // Fetch's HTTP-redirect fetch, step 12: these become a GET without a body.
+                let to_get = (matches!(status.as_u16(), 301 | 302) && method == Method::POST)
+                    || (status == StatusCode::SEE_OTHER
+                        && method != Method::GET
+                        && method != Method::HEAD);
+                if to_get {
+                    method = Method::GET;
+                    body = Bytes::new();
+                    remove_body_headers(&mut extra);
+                    self.as_get = true;
+                }
                 let location = response
                     .headers()
                     .get(LOCATION)
@@ -237,12 +292,40 @@ fn is_event_stream(value: &HeaderValue) -> bool {
         .eq_ignore_ascii_case(b"text/event-stream")
 }
 
-/// One GET of `url` over a new connection.
+/// Drops the headers that describe a body, when a redirect drops the body (fetch's
+/// request-body-header names).
+fn remove_body_headers(headers: &mut HeaderMap) {
+    for name in [
+        CONTENT_ENCODING,
+        CONTENT_LANGUAGE,
+        CONTENT_LOCATION,
+        CONTENT_TYPE,
+        CONTENT_LENGTH,
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// What one attempt sends.
+struct Outgoing<'a> {
+    method: &'a Method,
+    url: &'a Url,
+    headers: &'a HeaderMap,
+    body: Bytes,
+    last_event_id: &'a str,
+}
+
+/// One request over a new connection.
 async fn fetch(
-    url: &Url,
-    extra: Option<&HeaderMap>,
-    last_event_id: &str,
+    outgoing: Outgoing<'_>,
 ) -> Result<(http::Response<Incoming>, JoinHandle<()>), Attempt> {
+    let Outgoing {
+        method,
+        url,
+        headers: extra,
+        body,
+        last_event_id,
+    } = outgoing;
     let bad_url = |e: UrlError| Attempt::Fatal(Failure::Url(e));
     if url.scheme() != "http" {
         return Err(bad_url(UrlError::UnsupportedScheme(url.clone())));
@@ -276,13 +359,13 @@ async fn fetch(
         let _ = connection.await;
     });
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = Request::get(path)
-        .body(Empty::<Bytes>::new())
+    let mut request = Request::builder()
+        .method(method.clone())
+        .uri(path)
+        .body(Full::new(body))
         .map_err(invalid)?;
     let headers = request.headers_mut();
-    if let Some(extra) = extra {
-        headers.extend(extra.clone());
-    }
+    headers.extend(extra.clone());
     let host_value = HeaderValue::from_str(authority.as_str()).map_err(|e| invalid(e.into()))?;
     headers.insert(HOST, host_value);
     headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));

@@ -227,6 +227,10 @@ pub enum Failure {
         /// The last attempt's cause (also the [`source`](Error::source)).
         last: Disconnect,
     },
+    /// The request's method is not idempotent, so it is not repeated, and its connection
+    /// ended otherwise than by a clean close (which ends the stream without an error); see
+    /// [`EventSourceBuilder::method`](crate::EventSourceBuilder::method).
+    Interrupted(Disconnect),
 }
 
 impl fmt::Display for Failure {
@@ -242,6 +246,9 @@ impl fmt::Display for Failure {
             Failure::GaveUp { attempts, .. } => {
                 write!(f, "gave up after {attempts} failed attempts in a row")
             }
+            Failure::Interrupted(_) => {
+                f.write_str("interrupted, and the request is not idempotent so not repeated")
+            }
         }
     }
 }
@@ -251,7 +258,7 @@ impl Error for Failure {
         match self {
             Failure::Url(e) => Some(e),
             Failure::Redirect(e) => Some(e),
-            Failure::GaveUp { last, .. } => Some(last),
+            Failure::GaveUp { last, .. } | Failure::Interrupted(last) => Some(last),
             Failure::Status(_) | Failure::ContentType(_) => None,
         }
     }

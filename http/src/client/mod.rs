@@ -8,6 +8,11 @@
 //! `retry` wins over the default), sending `Last-Event-ID` only when the last event ID is not
 //! empty. Everything else ([`Backoff`], attempts, idle timeout, headers per attempt) is opt-in
 //! policy.
+//!
+//! Beyond the spec, any request can open a stream: a method, headers and a body (e.g. a `POST`
+//! with a JSON body, as model-streaming APIs take), recomputed per attempt. A request whose
+//! method is not idempotent is not repeated unless
+//! [`EventSourceBuilder::reconnect_non_idempotent`] says so.
 
 use std::fmt;
 use std::pin::Pin;
@@ -139,7 +144,11 @@ impl EventSource {
     pub fn builder(url: impl Into<String>) -> EventSourceBuilder {
         EventSourceBuilder {
             url: url.into(),
+            method: http::Method::GET,
+            fixed_headers: http::HeaderMap::new(),
             headers: None,
+            body: None,
+            reconnect_non_idempotent: false,
             reconnection_time: DEFAULT_RECONNECTION_TIME,
             backoff: None,
             max_attempts: None,
