@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::driver::{Driver, Phase};
-use super::{Cause, EventSource, Failure, ReadyState, UrlError};
+use super::{Cause, EventSource, Failure, HyperTransport, ReadyState, Transport, UrlError};
 
 /// Exponential backoff with jitter, for reconnections that keep failing.
 ///
@@ -97,6 +97,7 @@ pub struct EventSourceBuilder {
     pub(super) headers: Option<HeaderFn>,
     pub(super) body: Option<BodyFn>,
     pub(super) reconnect_non_idempotent: bool,
+    pub(super) transport: Option<Arc<dyn Transport>>,
     pub(super) reconnection_time: Duration,
     pub(super) backoff: Option<Backoff>,
     pub(super) max_attempts: Option<u32>,
@@ -114,6 +115,7 @@ impl fmt::Debug for EventSourceBuilder {
             .field("headers", &self.headers.is_some())
             .field("body", &self.body.is_some())
             .field("reconnect_non_idempotent", &self.reconnect_non_idempotent)
+            .field("transport", &self.transport.is_some())
             .field("reconnection_time", &self.reconnection_time)
             .field("backoff", &self.backoff)
             .field("max_attempts", &self.max_attempts)
@@ -264,6 +266,19 @@ impl EventSourceBuilder {
         self
     }
 
+    /// How requests are sent (default: a [`HyperTransport`] shared by every source built
+    /// without one, so that they share its connection pool).
+    ///
+    /// ```
+    /// let transport = ssewire_http::HyperTransport::new().http2_only();
+    /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:1/").transport(transport);
+    /// ```
+    #[must_use]
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
     /// The parser's bounds on a line and an event (default [`Limits::default`]).
     ///
     /// ```
@@ -304,12 +319,16 @@ impl EventSourceBuilder {
                 cause: Cause::new(e),
             })
         });
+        let transport = match &self.transport {
+            Some(transport) => transport.clone(),
+            None => Arc::new(HyperTransport::shared()),
+        };
         let driver = Driver {
             url,
+            transport,
             config: self,
             parser: Some(parser),
             body: None,
-            connection: None,
             failures: 0,
             as_get: false,
             phase: Phase::Connect,

@@ -3,27 +3,25 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{
     HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH,
-    CONTENT_LOCATION, CONTENT_TYPE, HOST, LOCATION,
+    CONTENT_LOCATION, CONTENT_TYPE, LOCATION,
 };
-use http::{HeaderMap, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyDataStream, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
+use http_body_util::BodyDataStream;
 use ssewire_parser::Parser;
-use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::stream::{EventStream, StreamError};
 
 use super::{
-    Body, Cause, Disconnect, EventSourceBuilder, Failure, ReadyState, RedirectError, SourceEvent,
-    UrlError, MAX_REDIRECTS,
+    Body, Cause, Disconnect, EventSourceBuilder, Failure, ReadyState, RedirectError, ResponseBody,
+    SourceEvent, Transport, TransportError, UrlError, MAX_REDIRECTS,
 };
 
 pub(super) enum Phase {
@@ -42,13 +40,12 @@ pub(super) enum Attempt {
 /// The connection loop behind [`EventSource`].
 pub(super) struct Driver {
     pub(super) config: EventSourceBuilder,
+    pub(super) transport: Arc<dyn Transport>,
     /// Where the next attempt goes: the constructor's URL, then the last redirect's target.
     pub(super) url: Result<Url, Failure>,
     /// Holds the last event ID and reconnection time between connections.
     pub(super) parser: Option<Parser>,
     pub(super) body: Option<Body>,
-    /// The task driving the current connection; aborted when the body is done with.
-    pub(super) connection: Option<JoinHandle<()>>,
     pub(super) failures: u32,
     /// Set when a redirect turned the request into a `GET` without a body (fetch's rule for
     /// 303, and for 301 and 302 after a `POST`); reconnections keep to that.
@@ -98,9 +95,6 @@ impl Driver {
             // The spec's end of file: an unterminated event is discarded.
             parser.finish();
             self.parser = Some(parser);
-        }
-        if let Some(connection) = self.connection.take() {
-            connection.abort();
         }
     }
 
@@ -161,13 +155,12 @@ impl Driver {
                         None => self.connect().await,
                     };
                     match attempt {
-                        Ok((incoming, connection)) => {
+                        Ok(incoming) => {
                             let limits = self.config.limits;
                             let parser =
                                 (self.parser.take()).unwrap_or_else(|| Parser::with_limits(limits));
                             let body = BodyDataStream::new(incoming);
                             self.body = Some(EventStream::with_parser(body, parser));
-                            self.connection = Some(connection);
                             self.phase = Phase::Streaming;
                             self.set_state(ReadyState::Open);
                             return Some(Ok(SourceEvent::Open));
@@ -193,7 +186,7 @@ impl Driver {
                             Some(Ok(SourceEvent::Skipped(limit)))
                         }
                         Ok(Some(Err(StreamError::Source(e)))) => {
-                            self.reconnect(Disconnect::Network(Cause::new(e)))
+                            self.reconnect(Disconnect::Network(Cause::from_boxed(e)))
                         }
                         Ok(None) => self.reconnect(Disconnect::Closed),
                         Err(idle) => self.reconnect(idle),
@@ -204,7 +197,7 @@ impl Driver {
     }
 
     /// One attempt: connect, follow redirects, check the final response.
-    async fn connect(&mut self) -> Result<(Incoming, JoinHandle<()>), Attempt> {
+    async fn connect(&mut self) -> Result<ResponseBody, Attempt> {
         let mut url = self.url.clone().map_err(Attempt::Fatal)?;
         // The origin the user's headers are meant for: the constructor's URL's.
         let origin = Url::parse(&self.config.url).ok().map(|u| u.origin());
@@ -238,10 +231,9 @@ impl Driver {
                 body: body.clone(),
                 last_event_id: &last_event_id,
             };
-            let (response, connection) = fetch(request).await?;
+            let response = fetch(&*self.transport, request).await?;
             let status = response.status();
             if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
-                connection.abort();
                 // Fetch's HTTP-redirect fetch, step 12: these become a GET without a body.
                 let to_get = (matches!(status.as_u16(), 301 | 302) && method == Method::POST)
                     || (status == StatusCode::SEE_OTHER
@@ -269,16 +261,14 @@ impl Driver {
                 continue;
             }
             if status != StatusCode::OK {
-                connection.abort();
                 return Err(Attempt::Fatal(Failure::Status(status)));
             }
             let content_type = response.headers().get(CONTENT_TYPE);
             if !content_type.is_some_and(is_event_stream) {
-                connection.abort();
                 let shown = content_type.map(|v| String::from_utf8_lossy(v.as_bytes()).into());
                 return Err(Attempt::Fatal(Failure::ContentType(shown)));
             }
-            return Ok((response.into_body(), connection));
+            return Ok(response.into_body());
         }
         Err(Attempt::Fatal(Failure::Redirect(RedirectError::TooMany)))
     }
@@ -315,10 +305,11 @@ struct Outgoing<'a> {
     last_event_id: &'a str,
 }
 
-/// One request over a new connection.
+/// One request through the transport.
 async fn fetch(
+    transport: &dyn Transport,
     outgoing: Outgoing<'_>,
-) -> Result<(http::Response<Incoming>, JoinHandle<()>), Attempt> {
+) -> Result<Response<ResponseBody>, Attempt> {
     let Outgoing {
         method,
         url,
@@ -327,8 +318,12 @@ async fn fetch(
         last_event_id,
     } = outgoing;
     let bad_url = |e: UrlError| Attempt::Fatal(Failure::Url(e));
-    if url.scheme() != "http" {
+    // Fetch's schemes for an HTTP request; anything else cannot give an event stream.
+    if !matches!(url.scheme(), "http" | "https") {
         return Err(bad_url(UrlError::UnsupportedScheme(url.clone())));
+    }
+    if url.host().is_none() {
+        return Err(bad_url(UrlError::NoHost(url.clone())));
     }
     let invalid = |e: http::Error| {
         bad_url(UrlError::Invalid {
@@ -337,37 +332,13 @@ async fn fetch(
         })
     };
     let uri = request_uri(url).map_err(invalid)?;
-    let authority = uri
-        .authority()
-        .ok_or_else(|| bad_url(UrlError::NoHost(url.clone())))?
-        .clone();
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
-    fn network(e: impl std::error::Error + Send + Sync + 'static) -> Attempt {
-        Attempt::Retry(Disconnect::Network(Cause::new(e)))
-    }
-    let tcp = TcpStream::connect((host, port)).await.map_err(network)?;
-    // Events are small writes that must not wait for more: no Nagle.
-    let _ = tcp.set_nodelay(true);
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .map_err(network)?;
-    let connection = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = Request::builder()
         .method(method.clone())
-        .uri(path)
-        .body(Full::new(body))
+        .uri(uri)
+        .body(body)
         .map_err(invalid)?;
     let headers = request.headers_mut();
     headers.extend(extra.clone());
-    let host_value = HeaderValue::from_str(authority.as_str()).map_err(|e| invalid(e.into()))?;
-    headers.insert(HOST, host_value);
     headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if !last_event_id.is_empty() {
@@ -377,11 +348,11 @@ async fn fetch(
             headers.insert("last-event-id", value);
         }
     }
-    let response = sender.send_request(request).await.map_err(|e| {
-        connection.abort();
-        network(e)
-    })?;
-    Ok((response, connection))
+    transport.send(request).await.map_err(|e| match e {
+        TransportError::Network(cause) => Attempt::Retry(Disconnect::Network(cause)),
+        TransportError::Tls(cause) => Attempt::Fatal(Failure::Tls(cause)),
+        TransportError::UnsupportedScheme => bad_url(UrlError::UnsupportedScheme(url.clone())),
+    })
 }
 
 /// The URI a request for `url` is made with: the URL without its fragment, which fetch never

@@ -29,6 +29,11 @@ use super::MAX_REDIRECTS;
 pub struct Cause(Arc<dyn Error + Send + Sync + 'static>);
 
 impl Cause {
+    /// Wraps an already boxed error, as a response body's chunk errors come.
+    pub(crate) fn from_boxed(error: Box<dyn Error + Send + Sync + 'static>) -> Self {
+        Cause(Arc::from(error))
+    }
+
     /// Wraps `error`.
     ///
     /// ```
@@ -100,8 +105,8 @@ impl Eq for Cause {}
 pub enum Disconnect {
     /// The server ended the response body cleanly.
     Closed,
-    /// The network failed (refused, reset, malformed HTTP …); the cause is the socket's
-    /// [`std::io::Error`] or a `hyper::Error`.
+    /// The network failed (refused, reset, malformed HTTP …); the cause is the transport's
+    /// error (for the default transport, a `hyper_util` client error or a `hyper::Error`).
     Network(Cause),
     /// Nothing arrived for the idle timeout.
     IdleTimeout(Duration),
@@ -129,9 +134,9 @@ impl Error for Disconnect {
 /// Why a URL cannot be fetched.
 ///
 /// ```
-/// let url = url::Url::parse("https://example.com/").unwrap();
+/// let url = url::Url::parse("ftp://example.com/").unwrap();
 /// let e = ssewire_http::UrlError::UnsupportedScheme(url);
-/// assert_eq!(e.to_string(), "https://example.com/: only http: URLs (no TLS is built in)");
+/// assert_eq!(e.to_string(), "ftp://example.com/: not an http: or https: URL the transport fetches");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -144,7 +149,8 @@ pub enum UrlError {
         /// Why it was refused.
         cause: Cause,
     },
-    /// Not `http:`: no TLS connector is built in.
+    /// Neither `http:` nor `https:`, or `https:` with a transport without TLS (the default
+    /// one without the `rustls` feature).
     UnsupportedScheme(Url),
     /// No host to connect to.
     NoHost(Url),
@@ -155,7 +161,7 @@ impl fmt::Display for UrlError {
         match self {
             UrlError::Invalid { url, .. } => write!(f, "{url:?} is not a URL that can be fetched"),
             UrlError::UnsupportedScheme(url) => {
-                write!(f, "{url}: only http: URLs (no TLS is built in)")
+                write!(f, "{url}: not an http: or https: URL the transport fetches")
             }
             UrlError::NoHost(url) => write!(f, "{url}: no host"),
         }
@@ -231,6 +237,22 @@ pub enum Failure {
     /// ended otherwise than by a clean close (which ends the stream without an error); see
     /// [`EventSourceBuilder::method`](crate::EventSourceBuilder::method).
     Interrupted(Disconnect),
+    /// The TLS handshake failed: the server's certificate is not trusted or not for this
+    /// host, or no protocol is shared. Trying again would fail the same way (the spec lets a
+    /// user agent fail a connection it knows to be futile). With the default transport the
+    /// cause is the [`rustls::Error`]:
+    ///
+    /// ```
+    /// use rustls::{CertificateError, Error as TlsError};
+    /// let tls = TlsError::InvalidCertificate(CertificateError::UnknownIssuer);
+    /// let failure = ssewire_http::Failure::Tls(ssewire_http::Cause::new(tls));
+    /// let Some(TlsError::InvalidCertificate(why)) = (match &failure {
+    ///     ssewire_http::Failure::Tls(cause) => cause.downcast_ref::<TlsError>(),
+    ///     _ => None,
+    /// }) else { unreachable!() };
+    /// assert_eq!(*why, CertificateError::UnknownIssuer);
+    /// ```
+    Tls(Cause),
 }
 
 impl fmt::Display for Failure {
@@ -246,6 +268,7 @@ impl fmt::Display for Failure {
             Failure::GaveUp { attempts, .. } => {
                 write!(f, "gave up after {attempts} failed attempts in a row")
             }
+            Failure::Tls(_) => f.write_str("TLS handshake failed"),
             Failure::Interrupted(_) => {
                 f.write_str("interrupted, and the request is not idempotent so not repeated")
             }
@@ -257,6 +280,7 @@ impl Error for Failure {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             Failure::Url(e) => Some(e),
+            Failure::Tls(cause) => Some(cause),
             Failure::Redirect(e) => Some(e),
             Failure::GaveUp { last, .. } | Failure::Interrupted(last) => Some(last),
             Failure::Status(_) | Failure::ContentType(_) => None,

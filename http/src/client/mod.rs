@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use http_body_util::BodyDataStream;
-use hyper::body::Incoming;
 use ssewire_parser::{LimitExceeded, Limits};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -32,9 +31,13 @@ use crate::stream::EventStream;
 mod builder;
 mod driver;
 mod error;
+mod transport;
 
 pub use builder::{Backoff, EventSourceBuilder};
 pub use error::{Cause, Disconnect, Failure, RedirectError, UrlError};
+pub use transport::{
+    BoxError, HyperTransport, ResponseBody, ResponseFuture, Transport, TransportError,
+};
 
 /// The reconnection time before any `retry` field sets one: 3 seconds, as in Chromium and
 /// Firefox (the spec leaves the default to the user agent).
@@ -136,7 +139,8 @@ impl CloseHandle {
 }
 
 impl EventSource {
-    /// Settings for a client of `url` (`http:` only: no TLS is built in).
+    /// Settings for a client of `url` (`http:`, or `https:` with the `rustls` feature or a
+    /// [`Transport`] that speaks it).
     ///
     /// ```
     /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:8080/events");
@@ -149,6 +153,7 @@ impl EventSource {
             headers: None,
             body: None,
             reconnect_non_idempotent: false,
+            transport: None,
             reconnection_time: DEFAULT_RECONNECTION_TIME,
             backoff: None,
             max_attempts: None,
@@ -217,4 +222,4 @@ impl Stream for EventSource {
     }
 }
 
-pub(super) type Body = EventStream<BodyDataStream<Incoming>>;
+pub(super) type Body = EventStream<BodyDataStream<ResponseBody>>;
