@@ -500,3 +500,74 @@ async fn redirects_keep_or_drop_a_post_body_as_fetch_does() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_compressed_stream_fails_for_good_with_its_content_encoding() {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                content-encoding: gzip\r\nconnection: close\r\n\r\n";
+    let mut bytes = head.as_bytes().to_vec();
+    // The start of a gzip member: bytes the parser would take for no event at all.
+    bytes.extend_from_slice(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03");
+    let reply = Reply {
+        pieces: vec![bytes],
+        hold: false,
+    };
+    let (base, requests) = scripted(vec![reply]).await;
+    let mut source = EventSource::builder(base).reconnection_time(SHORT).build();
+    let items = next_n(&mut source, 1).await;
+    assert_eq!(items[0], Err(Failure::ContentEncoding("gzip".into())));
+    ends(&mut source).await;
+    tokio::time::sleep(SHORT * 5).await;
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests.header(0, "accept-encoding").as_deref(),
+        Some("identity")
+    );
+}
+
+#[tokio::test]
+async fn retry_zero_is_taken_at_its_word_unless_a_floor_is_set() {
+    let (base, _) = scripted(vec![Reply::events(b"retry: 0\ndata: x\n\n")]).await;
+    let mut source = EventSource::new(base.clone());
+    let items = next_n(&mut source, 3).await;
+    let expected = SourceEvent::Reconnecting {
+        delay: Duration::ZERO,
+        cause: Disconnect::Closed,
+    };
+    assert_eq!(items[2], Ok(expected));
+
+    let floor = Duration::from_millis(40);
+    let mut source = EventSource::builder(base)
+        .min_reconnection_time(floor)
+        .build();
+    let items = next_n(&mut source, 3).await;
+    let expected = SourceEvent::Reconnecting {
+        delay: floor,
+        cause: Disconnect::Closed,
+    };
+    assert_eq!(items[2], Ok(expected));
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_the_attempt_out_and_reconnects() {
+    let silent = Reply {
+        pieces: Vec::new(),
+        hold: true,
+    };
+    let (base, requests) = scripted(vec![silent]).await;
+    let limit = Duration::from_millis(100);
+    let mut source = EventSource::builder(base)
+        .connect_timeout(limit)
+        .reconnection_time(SHORT)
+        .build();
+    let items = next_n(&mut source, 2).await;
+    for item in items {
+        let expected = SourceEvent::Reconnecting {
+            delay: SHORT,
+            cause: Disconnect::ConnectTimeout(limit),
+        };
+        assert_eq!(item, Ok(expected));
+    }
+    assert_eq!(requests.len(), 2);
+    assert_eq!(source.ready_state(), ReadyState::Connecting);
+}

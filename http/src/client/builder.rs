@@ -99,6 +99,8 @@ pub struct EventSourceBuilder {
     pub(super) reconnect_non_idempotent: bool,
     pub(super) transport: Option<Arc<dyn Transport>>,
     pub(super) reconnection_time: Duration,
+    pub(super) min_reconnection_time: Duration,
+    pub(super) connect_timeout: Duration,
     pub(super) backoff: Option<Backoff>,
     pub(super) max_attempts: Option<u32>,
     pub(super) idle_timeout: Option<Duration>,
@@ -117,6 +119,8 @@ impl fmt::Debug for EventSourceBuilder {
             .field("reconnect_non_idempotent", &self.reconnect_non_idempotent)
             .field("transport", &self.transport.is_some())
             .field("reconnection_time", &self.reconnection_time)
+            .field("min_reconnection_time", &self.min_reconnection_time)
+            .field("connect_timeout", &self.connect_timeout)
             .field("backoff", &self.backoff)
             .field("max_attempts", &self.max_attempts)
             .field("idle_timeout", &self.idle_timeout)
@@ -224,6 +228,39 @@ impl EventSourceBuilder {
     #[must_use]
     pub fn reconnection_time(mut self, time: Duration) -> Self {
         self.reconnection_time = time;
+        self
+    }
+
+    /// A floor under the reconnection time, whatever `retry` says (default: none).
+    ///
+    /// The spec takes `retry: 0` at its word, so a server that sends it and closes makes the
+    /// client reconnect at once, again and again (hundreds of times a second over loopback).
+    /// That is the default, as the spec has it; a floor bounds the rate at one attempt per
+    /// `floor`. [`backoff`](Self::backoff) grows delays from the floored time.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.min_reconnection_time(std::time::Duration::from_millis(250));
+    /// ```
+    #[must_use]
+    pub fn min_reconnection_time(mut self, floor: Duration) -> Self {
+        self.min_reconnection_time = floor;
+        self
+    }
+
+    /// How long an attempt may wait for a response head, connecting, TLS and redirects
+    /// included (default [`DEFAULT_CONNECT_TIMEOUT`](super::DEFAULT_CONNECT_TIMEOUT)). Past
+    /// it the attempt ends with [`Disconnect::ConnectTimeout`](super::Disconnect) and the
+    /// client reconnects. Once the stream is open, only
+    /// [`idle_timeout`](Self::idle_timeout) bounds silence.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.connect_timeout(std::time::Duration::from_secs(10));
+    /// ```
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 

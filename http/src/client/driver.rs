@@ -8,8 +8,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{
-    HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH,
-    CONTENT_LOCATION, CONTENT_TYPE, LOCATION,
+    HeaderValue, ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LANGUAGE,
+    CONTENT_LENGTH, CONTENT_LOCATION, CONTENT_TYPE, LOCATION,
 };
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use http_body_util::BodyDataStream;
@@ -84,9 +84,11 @@ impl Driver {
 
     fn reconnection_time(&mut self) -> Duration {
         let configured = self.config.reconnection_time;
+        let floor = self.config.min_reconnection_time;
         self.parser()
             .reconnection_time()
             .map_or(configured, Duration::from_millis)
+            .max(floor)
     }
 
     fn end_body(&mut self) {
@@ -148,12 +150,18 @@ impl Driver {
                 }
                 Phase::Connect => {
                     self.set_state(ReadyState::Connecting);
-                    let attempt = match self.config.idle_timeout {
-                        Some(idle) => tokio::time::timeout(idle, self.connect())
-                            .await
-                            .unwrap_or(Err(Attempt::Retry(Disconnect::IdleTimeout(idle)))),
-                        None => self.connect().await,
+                    let limit = self.config.connect_timeout;
+                    let attempt = async {
+                        match self.config.idle_timeout {
+                            Some(idle) => tokio::time::timeout(idle, self.connect())
+                                .await
+                                .unwrap_or(Err(Attempt::Retry(Disconnect::IdleTimeout(idle)))),
+                            None => self.connect().await,
+                        }
                     };
+                    let attempt = tokio::time::timeout(limit, attempt)
+                        .await
+                        .unwrap_or(Err(Attempt::Retry(Disconnect::ConnectTimeout(limit))));
                     match attempt {
                         Ok(incoming) => {
                             let limits = self.config.limits;
@@ -268,6 +276,18 @@ impl Driver {
                 let shown = content_type.map(|v| String::from_utf8_lossy(v.as_bytes()).into());
                 return Err(Attempt::Fatal(Failure::ContentType(shown)));
             }
+            // The request says `Accept-Encoding: identity`; a server that compresses anyway
+            // sends bytes the parser would read as no events at all, and would again.
+            if let Some(coding) = response.headers().get(CONTENT_ENCODING) {
+                if !coding
+                    .as_bytes()
+                    .trim_ascii()
+                    .eq_ignore_ascii_case(b"identity")
+                {
+                    let shown = String::from_utf8_lossy(coding.as_bytes()).into_owned();
+                    return Err(Attempt::Fatal(Failure::ContentEncoding(shown)));
+                }
+            }
             return Ok(response.into_body());
         }
         Err(Attempt::Fatal(Failure::Redirect(RedirectError::TooMany)))
@@ -341,6 +361,8 @@ async fn fetch(
     headers.extend(extra.clone());
     headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Events must reach the parser as they are sent; see the Content-Encoding check.
+    headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
     if !last_event_id.is_empty() {
         // The `http` crate refuses control characters other than tab in a header value; an
         // ID holding one cannot be sent, and is left out rather than failing the attempt.

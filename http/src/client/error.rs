@@ -110,6 +110,9 @@ pub enum Disconnect {
     Network(Cause),
     /// Nothing arrived for the idle timeout.
     IdleTimeout(Duration),
+    /// No response head (after any redirects) within the connect timeout
+    /// ([`EventSourceBuilder::connect_timeout`](crate::EventSourceBuilder::connect_timeout)).
+    ConnectTimeout(Duration),
 }
 
 impl fmt::Display for Disconnect {
@@ -118,6 +121,7 @@ impl fmt::Display for Disconnect {
             Disconnect::Closed => f.write_str("the server closed the stream"),
             Disconnect::Network(_) => f.write_str("network error"),
             Disconnect::IdleTimeout(t) => write!(f, "nothing received for {t:?}"),
+            Disconnect::ConnectTimeout(t) => write!(f, "no response within {t:?}"),
         }
     }
 }
@@ -126,7 +130,7 @@ impl Error for Disconnect {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             Disconnect::Network(cause) => Some(cause),
-            Disconnect::Closed | Disconnect::IdleTimeout(_) => None,
+            Disconnect::Closed | Disconnect::IdleTimeout(_) | Disconnect::ConnectTimeout(_) => None,
         }
     }
 }
@@ -253,6 +257,10 @@ pub enum Failure {
     /// assert_eq!(*why, CertificateError::UnknownIssuer);
     /// ```
     Tls(Cause),
+    /// The final response was compressed (`Content-Encoding`, the value received) although
+    /// the request asked for `identity`: its bytes are no event stream, and asking again
+    /// would get the same.
+    ContentEncoding(String),
 }
 
 impl fmt::Display for Failure {
@@ -269,6 +277,12 @@ impl fmt::Display for Failure {
                 write!(f, "gave up after {attempts} failed attempts in a row")
             }
             Failure::Tls(_) => f.write_str("TLS handshake failed"),
+            Failure::ContentEncoding(coding) => {
+                write!(
+                    f,
+                    "Content-Encoding {coding:?}: the stream must not be compressed"
+                )
+            }
             Failure::Interrupted(_) => {
                 f.write_str("interrupted, and the request is not idempotent so not repeated")
             }
@@ -283,7 +297,7 @@ impl Error for Failure {
             Failure::Tls(cause) => Some(cause),
             Failure::Redirect(e) => Some(e),
             Failure::GaveUp { last, .. } | Failure::Interrupted(last) => Some(last),
-            Failure::Status(_) | Failure::ContentType(_) => None,
+            Failure::Status(_) | Failure::ContentType(_) | Failure::ContentEncoding(_) => None,
         }
     }
 }

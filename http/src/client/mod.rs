@@ -43,6 +43,12 @@ pub use transport::{
 /// Firefox (the spec leaves the default to the user agent).
 pub const DEFAULT_RECONNECTION_TIME: Duration = Duration::from_secs(3);
 
+/// How long an attempt may take to get a response head, connecting and following redirects
+/// included, before it counts as failed ([`Disconnect::ConnectTimeout`]) and the client
+/// reconnects: 30 seconds. A server that accepts and never answers would otherwise hold the
+/// client in CONNECTING for ever.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The most redirects one connection attempt follows, as fetch allows.
 pub const MAX_REDIRECTS: usize = 20;
 
@@ -155,6 +161,8 @@ impl EventSource {
             reconnect_non_idempotent: false,
             transport: None,
             reconnection_time: DEFAULT_RECONNECTION_TIME,
+            min_reconnection_time: Duration::ZERO,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             backoff: None,
             max_attempts: None,
             idle_timeout: None,
