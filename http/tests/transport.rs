@@ -6,6 +6,8 @@
 // the crate uses (see `HyperTransport`), so the tests use it too.
 #![allow(deprecated)]
 
+mod support;
+
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,8 +25,9 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{CertificateError, ClientConfig, RootCertStore, ServerConfig};
 use ssewire_http::{EventSource, Failure, HyperTransport, SourceEvent};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use support::{scripted, Reply};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 /// A CA made for one test, and a server certificate it signed.
 struct Pki {
@@ -272,4 +275,96 @@ async fn a_certificate_for_another_name_is_refused_for_good() {
     assert!(Failure::Tls(ssewire_http::Cause::new(error))
         .to_string()
         .contains("TLS"));
+}
+
+/// A `CONNECT` proxy on 127.0.0.1 that tunnels to the requested port on 127.0.0.1 and
+/// records each request head it receives.
+async fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://u:p@{}", listener.local_addr().unwrap());
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => head.extend_from_slice(&buf[..k]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                seen.lock().unwrap().push(head.clone());
+                let target = head.split(' ').nth(1).unwrap_or("");
+                let port = target.rsplit(':').next().unwrap_or("");
+                let Ok(mut server) = TcpStream::connect(format!("127.0.0.1:{port}")).await else {
+                    return;
+                };
+                let _ = client
+                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            });
+        }
+    });
+    (url, heads)
+}
+
+#[tokio::test]
+async fn an_http_stream_goes_through_the_proxy_in_absolute_form_with_its_credentials() {
+    // The proxy is a scripted server: the stream's host need not exist.
+    let (proxy, requests) = scripted(vec![Reply::events(b"data: via proxy\n\n")]).await;
+    let proxy = proxy.replace("http://", "http://user:secret@");
+    let mut source = EventSource::builder("http://stream.invalid/events")
+        .transport(HyperTransport::new().proxy(&proxy, ""))
+        .build();
+    assert_eq!(events(&mut source, 1).await, ["via proxy"]);
+    let head = &requests.all()[0];
+    assert!(
+        head.starts_with("GET http://stream.invalid/events HTTP/1.1\r\n"),
+        "{head}"
+    );
+    // "user:secret" in Basic.
+    assert_eq!(
+        requests.header(0, "proxy-authorization").as_deref(),
+        Some("Basic dXNlcjpzZWNyZXQ=")
+    );
+}
+
+#[tokio::test]
+async fn an_https_stream_goes_through_a_connect_tunnel_and_no_proxy_exempts_hosts() {
+    let pki = pki(&["127.0.0.1"]);
+    let (port, seen) = server(Some(server_config(&pki, &[b"h2", b"http/1.1"]))).await;
+    let (proxy, heads) = connect_proxy().await;
+    let url = format!("https://127.0.0.1:{port}/");
+    let transport = HyperTransport::with_tls_config(trusting(&pki.ca)).proxy(&proxy, "");
+    let mut source = EventSource::builder(url.clone())
+        .transport(transport)
+        .build();
+    // TLS (and HTTP/2 by ALPN) with the server itself, inside the tunnel.
+    assert_eq!(events(&mut source, 1).await, ["HTTP/2.0"]);
+    let head = heads.lock().unwrap()[0].clone();
+    assert!(
+        head.starts_with(&format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n")),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("proxy-authorization: basic dtpw"),
+        "{head}"
+    );
+
+    // NO_PROXY: straight to the server.
+    let transport =
+        HyperTransport::with_tls_config(trusting(&pki.ca)).proxy(&proxy, "localhost,127.0.0.1");
+    let mut source = EventSource::builder(url).transport(transport).build();
+    assert_eq!(events(&mut source, 1).await, ["HTTP/2.0"]);
+    assert_eq!(heads.lock().unwrap().len(), 1);
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 2);
 }

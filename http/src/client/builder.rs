@@ -98,6 +98,7 @@ pub struct EventSourceBuilder {
     pub(super) body: Option<BodyFn>,
     pub(super) reconnect_non_idempotent: bool,
     pub(super) transport: Option<Arc<dyn Transport>>,
+    pub(super) proxies: bool,
     pub(super) reconnection_time: Duration,
     pub(super) min_reconnection_time: Duration,
     pub(super) connect_timeout: Duration,
@@ -118,6 +119,7 @@ impl fmt::Debug for EventSourceBuilder {
             .field("body", &self.body.is_some())
             .field("reconnect_non_idempotent", &self.reconnect_non_idempotent)
             .field("transport", &self.transport.is_some())
+            .field("proxies", &self.proxies)
             .field("reconnection_time", &self.reconnection_time)
             .field("min_reconnection_time", &self.min_reconnection_time)
             .field("connect_timeout", &self.connect_timeout)
@@ -316,6 +318,20 @@ impl EventSourceBuilder {
         self
     }
 
+    /// Connects straight to the server, ignoring the proxy environment variables
+    /// (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) that the default transport
+    /// follows. With a [`transport`](Self::transport) of your own, configure it there
+    /// ([`HyperTransport::no_proxy`]).
+    ///
+    /// ```
+    /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:1/").no_proxy();
+    /// ```
+    #[must_use]
+    pub fn no_proxy(mut self) -> Self {
+        self.proxies = false;
+        self
+    }
+
     /// The parser's bounds on a line and an event (default [`Limits::default`]).
     ///
     /// ```
@@ -358,7 +374,7 @@ impl EventSourceBuilder {
         });
         let transport = match &self.transport {
             Some(transport) => transport.clone(),
-            None => Arc::new(HyperTransport::shared()),
+            None => Arc::new(HyperTransport::shared(self.proxies)),
         };
         let driver = Driver {
             url,

@@ -29,6 +29,7 @@ use crate::event::Event;
 use crate::stream::EventStream;
 
 mod builder;
+mod connect;
 mod driver;
 mod error;
 mod transport;
@@ -160,6 +161,7 @@ impl EventSource {
             body: None,
             reconnect_non_idempotent: false,
             transport: None,
+            proxies: true,
             reconnection_time: DEFAULT_RECONNECTION_TIME,
             min_reconnection_time: Duration::ZERO,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,

@@ -17,8 +17,10 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use super::connect::Connector;
 use super::Cause;
 
 /// A boxed error, as a response body's chunks fail with.
@@ -102,21 +104,26 @@ impl Error for TransportError {
     }
 }
 
-#[cfg(feature = "rustls")]
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
-#[cfg(not(feature = "rustls"))]
-type Connector = HttpConnector;
-
 /// The default [`Transport`]: hyper-util's pooled client over tokio's TCP. HTTP/1.1
 /// connections are kept alive and reused (a stream that ends cleanly gives its connection
 /// back for the reconnection), and with the `rustls` feature `https:` works, with HTTP/2 when
 /// the server offers it by ALPN.
 ///
-/// TLS is rustls on the *ring* provider: it builds with a C compiler alone (aws-lc-rs needs
-/// cmake on some targets and builds slower), on every target rustls supports. The trusted roots are
-/// the webpki roots, Mozilla's list built into the binary: the same on every platform and in
-/// a bare container without a CA bundle. For the platform's store or a private CA, build a
-/// `rustls::ClientConfig` and pass it to [`HyperTransport::with_tls_config`].
+/// **TLS** is rustls on the *ring* provider: it builds with a C compiler alone (aws-lc-rs
+/// needs cmake on some targets and builds slower), on every target rustls supports. rustls
+/// 0.23.48 deprecates *ring*'s provider because it has no post-quantum key exchange; a
+/// config on aws-lc-rs passed to [`with_tls_config`](Self::with_tls_config) gets one. The
+/// trusted roots are the webpki roots, Mozilla's list built into the binary: the same on
+/// every platform and in a bare container without a CA bundle. For the platform's store or
+/// a private CA, pass your own `rustls::ClientConfig` to
+/// [`with_tls_config`](Self::with_tls_config).
+///
+/// **Proxies** come from the environment, as curl reads it: `HTTP_PROXY`, `HTTPS_PROXY`,
+/// `ALL_PROXY` and `NO_PROXY` (either case), read when the transport is made. An `http:`
+/// request goes to the proxy in absolute-form; an `https:` one through a `CONNECT` tunnel,
+/// TLS with the server inside it. Credentials in the proxy URL are sent as Basic
+/// `Proxy-Authorization`. [`no_proxy`](Self::no_proxy) turns proxies off;
+/// [`proxy`](Self::proxy) sets one in code.
 ///
 /// Cloning is cheap and shares the pool.
 ///
@@ -127,6 +134,7 @@ type Connector = HttpConnector;
 #[derive(Clone, Debug)]
 pub struct HyperTransport {
     connector: Connector,
+    http2_only: bool,
     client: Client<Connector, Full<Bytes>>,
 }
 
@@ -137,25 +145,35 @@ impl Default for HyperTransport {
 }
 
 impl HyperTransport {
-    /// The default transport: HTTP/1.1 and HTTP/2 (by ALPN), and with the `rustls`
-    /// feature, TLS trusting the webpki roots.
+    /// The default transport: HTTP/1.1 and HTTP/2 (by ALPN), proxies from the environment,
+    /// and with the `rustls` feature, TLS trusting the webpki roots.
     ///
     /// ```
     /// let _ = ssewire_http::HyperTransport::new();
     /// ```
     pub fn new() -> Self {
         #[cfg(feature = "rustls")]
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(Arc::new(ring_provider()))
-            // Only a provider without TLS 1.2 and 1.3 is refused, and ring has both.
-            .expect("ring supports rustls's default protocol versions")
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http_connector());
+        {
+            let roots =
+                rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(ring_provider()))
+                .with_safe_default_protocol_versions()
+                // Only a provider without TLS 1.2 and 1.3 is refused, and ring has both.
+                .expect("ring supports rustls's default protocol versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Self::with_tls_config(config)
+        }
         #[cfg(not(feature = "rustls"))]
-        let connector = http_connector();
-        Self::with_connector(connector, false)
+        {
+            Self::build(
+                Connector {
+                    http: http_connector(),
+                    proxy: Some(Arc::new(Matcher::from_env())),
+                },
+                false,
+            )
+        }
     }
 
     /// The default transport trusting what `config` trusts (a private CA, the platform's
@@ -175,15 +193,15 @@ impl HyperTransport {
     /// ```
     #[cfg(feature = "rustls")]
     pub fn with_tls_config(mut config: rustls::ClientConfig) -> Self {
-        // hyper-rustls sets ALPN from the versions enabled, and refuses a config that has some.
-        config.alpn_protocols.clear();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(config)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http_connector());
-        Self::with_connector(connector, false)
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Self::build(
+            Connector {
+                http: http_connector(),
+                tls: Arc::new(config),
+                proxy: Some(Arc::new(Matcher::from_env())),
+            },
+            false,
+        )
     }
 
     /// Speaks HTTP/2 only, also over cleartext `http:` (h2c with prior knowledge, RFC 9113
@@ -194,31 +212,70 @@ impl HyperTransport {
     /// ```
     #[must_use]
     pub fn http2_only(self) -> Self {
-        Self::with_connector(self.connector, true)
+        Self::build(self.connector, true)
     }
 
-    fn with_connector(connector: Connector, http2_only: bool) -> Self {
+    /// Connects straight to every server, whatever the environment says about proxies.
+    ///
+    /// ```
+    /// let _ = ssewire_http::HyperTransport::new().no_proxy();
+    /// ```
+    #[must_use]
+    pub fn no_proxy(mut self) -> Self {
+        self.connector.proxy = None;
+        Self::build(self.connector, self.http2_only)
+    }
+
+    /// Sends every request through the proxy at `url` (`http://[user:password@]host:port`),
+    /// except to the hosts `no_proxy` lists (the `NO_PROXY` syntax: comma-separated hosts,
+    /// domains, IP addresses or CIDR ranges, `*` for all), instead of what the environment
+    /// says.
+    ///
+    /// ```
+    /// let _ = ssewire_http::HyperTransport::new().proxy("http://127.0.0.1:3128", "localhost");
+    /// ```
+    #[must_use]
+    pub fn proxy(mut self, url: &str, no_proxy: &str) -> Self {
+        let matcher = Matcher::builder()
+            .all(url.to_owned())
+            .no(no_proxy.to_owned())
+            .build();
+        self.connector.proxy = Some(Arc::new(matcher));
+        Self::build(self.connector, self.http2_only)
+    }
+
+    fn build(connector: Connector, http2_only: bool) -> Self {
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .http2_only(http2_only)
             .build(connector.clone());
-        HyperTransport { connector, client }
+        HyperTransport {
+            connector,
+            http2_only,
+            client,
+        }
     }
 
     /// The transport shared by the sources built without one, so that they share a pool
-    /// and the roots are loaded once.
-    pub(super) fn shared() -> Self {
-        static SHARED: OnceLock<HyperTransport> = OnceLock::new();
-        SHARED.get_or_init(HyperTransport::new).clone()
+    /// and the roots and the environment are read once; with or without proxies.
+    pub(super) fn shared(proxies: bool) -> Self {
+        static WITH: OnceLock<HyperTransport> = OnceLock::new();
+        static WITHOUT: OnceLock<HyperTransport> = OnceLock::new();
+        if proxies {
+            WITH.get_or_init(HyperTransport::new).clone()
+        } else {
+            WITHOUT
+                .get_or_init(|| HyperTransport::new().no_proxy())
+                .clone()
+        }
     }
 }
 
 /// rustls on *ring*. rustls 0.23.48 deprecates this provider because *ring* has no
-/// post-quantum key exchange; we keep it for now for its build (no cmake, quicker) and reach,
-/// and [`HyperTransport::with_tls_config`] takes a config on aws-lc-rs for those who need
-/// the hybrid X25519MLKEM768 exchange.
+/// post-quantum key exchange; we keep it for now for its build (no cmake, quicker) and reach
+/// (see [`HyperTransport`]).
 #[cfg(feature = "rustls")]
 #[allow(deprecated)]
 fn ring_provider() -> rustls::crypto::CryptoProvider {
@@ -227,8 +284,8 @@ fn ring_provider() -> rustls::crypto::CryptoProvider {
 
 fn http_connector() -> HttpConnector {
     let mut http = HttpConnector::new();
-    // The TLS connector above it handles `https:`.
-    http.enforce_http(!cfg!(feature = "rustls"));
+    // The TLS connector above it handles `https:`, and proxies may be `https:` URLs.
+    http.enforce_http(false);
     // Events are small writes that must not wait for more: no Nagle.
     http.set_nodelay(true);
     http
@@ -238,6 +295,16 @@ impl Transport for HyperTransport {
     fn send(&self, request: Request<Bytes>) -> ResponseFuture {
         if !cfg!(feature = "rustls") && request.uri().scheme_str() == Some("https") {
             return Box::pin(async { Err(TransportError::UnsupportedScheme) });
+        }
+        let mut request = request;
+        if request.uri().scheme_str() == Some("http") {
+            // Through a proxy, an `http:` request is the proxy's to read, credentials too
+            // (an `https:` one sends them in the CONNECT instead).
+            let auth = self.connector.proxy_for(request.uri());
+            if let Some(auth) = auth.as_ref().and_then(|proxy| proxy.basic_auth()) {
+                let headers = request.headers_mut();
+                headers.insert(http::header::PROXY_AUTHORIZATION, auth.clone());
+            }
         }
         let response = self.client.request(request.map(Full::new));
         Box::pin(async move {
