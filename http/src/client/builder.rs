@@ -99,6 +99,8 @@ pub struct EventSourceBuilder {
     pub(super) reconnect_non_idempotent: bool,
     pub(super) transport: Option<Arc<dyn Transport>>,
     pub(super) proxies: bool,
+    /// Off when there is no request to repeat (a stream from a response handed over).
+    pub(super) repeatable: bool,
     pub(super) reconnection_time: Duration,
     pub(super) min_reconnection_time: Duration,
     pub(super) connect_timeout: Duration,

@@ -111,7 +111,9 @@ impl Driver {
 
     fn reconnect(&mut self, cause: Disconnect) -> Option<Result<SourceEvent, Failure>> {
         self.end_body();
-        if !self.method().is_idempotent() && !self.config.reconnect_non_idempotent {
+        let repeat = self.config.repeatable
+            && (self.method().is_idempotent() || self.config.reconnect_non_idempotent);
+        if !repeat {
             // The server may have acted on the request already: repeating it is the caller's
             // call (see `EventSourceBuilder::method`).
             if cause == Disconnect::Closed {

@@ -32,8 +32,12 @@ mod builder;
 mod connect;
 mod driver;
 mod error;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 mod transport;
 
+#[cfg(feature = "reqwest")]
+pub use self::reqwest::{FromReqwestError, ReqwestTransport};
 pub use builder::{Backoff, EventSourceBuilder};
 pub use error::{Cause, Disconnect, Failure, RedirectError, UrlError};
 pub use transport::{
@@ -162,6 +166,7 @@ impl EventSource {
             reconnect_non_idempotent: false,
             transport: None,
             proxies: true,
+            repeatable: true,
             reconnection_time: DEFAULT_RECONNECTION_TIME,
             min_reconnection_time: Duration::ZERO,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,

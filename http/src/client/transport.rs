@@ -316,10 +316,10 @@ impl Transport for HyperTransport {
 
 /// A TLS error if one is in `error`'s chain (hyper-rustls puts it in an `io::Error`, itself
 /// in another), else a network error.
-fn classify(error: hyper_util::client::legacy::Error) -> TransportError {
+pub(super) fn classify(error: impl Error + Send + Sync + 'static) -> TransportError {
     #[cfg(feature = "rustls")]
     {
-        let mut next: Option<&(dyn Error + 'static)> = Some(&error);
+        let mut next: Option<&(dyn Error + 'static)> = Some(&error as &(dyn Error + 'static));
         while let Some(e) = next {
             if let Some(tls) = e.downcast_ref::<rustls::Error>() {
                 return TransportError::Tls(Cause::new(tls.clone()));
