@@ -3,8 +3,11 @@
 
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
-use sse_conformance::serve::{run_ours, ClientReport, Segmentation, ServeOptions, Server};
+use sse_conformance::serve::{
+    run_ours, run_ours_with, ClientReport, Segmentation, ServeOptions, Server,
+};
 use ssewire_conformance::Output;
+use ssewire_http::HyperTransport;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_passes_every_scenario_and_every_case_at_every_segmentation() {
@@ -21,6 +24,18 @@ async fn our_client_passes_every_scenario_and_every_case_at_every_segmentation()
         plan.scenarios.len()
     );
     run_ours(&server, 16).await;
+    let results = server.results();
+    assert_eq!(results.failed(), 0, "{results}");
+    assert_eq!(results.passed(), plan.cases.len() + plan.scenarios.len());
+}
+
+/// The same plan over HTTP/2 with prior knowledge (h2c), each segment a DATA frame, each
+/// entry on its own connection (see `run_ours_with` on h2's budget for small frames).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_passes_every_scenario_and_every_case_over_h2c() {
+    let server = Server::start(0, ServeOptions::default()).await.unwrap();
+    let plan = server.plan();
+    run_ours_with(&server, 16, || HyperTransport::new().http2_only()).await;
     let results = server.results();
     assert_eq!(results.failed(), 0, "{results}");
     assert_eq!(results.passed(), plan.cases.len() + plan.scenarios.len());

@@ -28,7 +28,7 @@ use ssewire_conformance::Case;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-pub use ours::run_ours;
+pub use ours::{run_ours, run_ours_with};
 pub use plan::{CaseEntry, ClientReport, Plan, PlanEntry, ScenarioEntry, ServeOptions, Stop};
 pub use results::{EntryResult, Results, SeenSummary};
 pub use segmentation::Segmentation;
