@@ -223,7 +223,7 @@ impl EventSourceBuilder {
     }
 
     /// The reconnection time until the stream sends `retry` (default
-    /// [`DEFAULT_RECONNECTION_TIME`]).
+    /// [`DEFAULT_RECONNECTION_TIME`](super::DEFAULT_RECONNECTION_TIME)).
     ///
     /// ```
     /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");

@@ -125,6 +125,12 @@ impl Error for TransportError {
 /// `Proxy-Authorization`. [`no_proxy`](Self::no_proxy) turns proxies off;
 /// [`proxy`](Self::proxy) sets one in code.
 ///
+/// **HTTP/2** multiplexes every stream to one origin on one connection. h2 bounds the memory
+/// of DATA frames received but not yet read (about 2.5 MiB of framing overhead, a frame under
+/// 256 bytes counting as 256): a process that stops polling its sources while thousands of
+/// small events arrive makes h2 close the connection (`ENHANCE_YOUR_CALM`), and every source
+/// on it reconnects. Poll sources promptly, or give a busy one a transport of its own.
+///
 /// Cloning is cheap and shares the pool.
 ///
 /// ```
