@@ -22,7 +22,9 @@
 //! | feature | what it adds | what it brings in |
 //! |---|---|---|
 //! | `codec` | [`SseDecoder`], [`DecodeError`] | `tokio-util` (codec) |
-//! | `client` | [`EventSource`], [`EventSourceBuilder`], [`SourceEvent`], [`ReadyState`], [`Backoff`], [`CloseHandle`], [`Disconnect`], [`Failure`], [`UrlError`], [`RedirectError`], [`Cause`], [`DEFAULT_RECONNECTION_TIME`], [`MAX_REDIRECTS`] | `hyper` (http1 client), `hyper-util`, `http`, `tokio` (net, time, sync, rt), `tokio-util`, `futures-util`, `fastrand` |
+//! | `client` | [`EventSource`], [`EventSourceBuilder`], [`SourceEvent`], [`ReadyState`], [`Backoff`], [`CloseHandle`], [`Disconnect`], [`Failure`], [`UrlError`], [`RedirectError`], [`Cause`], [`Transport`], [`TransportError`], [`HyperTransport`], [`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_RECONNECTION_TIME`], [`MAX_REDIRECTS`] | `hyper` (http1, http2 client), `hyper-util` (pooled client), `http`, `url`, `tokio` (net, time, sync, rt), `tokio-util`, `futures-util`, `fastrand` |
+//! | `rustls` (implies `client`) | `https:` for [`HyperTransport`]: rustls on ring, webpki roots, HTTP/2 by ALPN; [`HyperTransport::with_tls_config`] | `hyper-rustls`, `rustls` (ring) |
+//! | `reqwest` (implies `client`) | [`EventSource::from_reqwest`], [`EventSource::from_reqwest_response`], [`ReqwestTransport`], [`FromReqwestError`] | `reqwest` 0.12 (no default features) |
 //! | `server` | [`SseFrame`], [`SseBody`], [`DEFAULT_KEEP_ALIVE`] | `ssewire-encoder`, `http`, `tokio` (time) |
 //! | `hub` (implies `server`) | [`Hub`], [`HubConfig`], [`Subscription`], [`Resume`], [`HubClosed`], [`EVENTS_LOST`], [`serve_hub`] | `tokio` (net, io-util, sync, rt), `tokio-stream`, `tokio-util` (rt), `futures-util`, `httparse` |
 //!
@@ -92,8 +94,15 @@ pub use body::{SseBody, SseFrame, DEFAULT_KEEP_ALIVE};
 #[cfg(feature = "client")]
 pub use client::{
     Backoff, Cause, CloseHandle, Disconnect, EventSource, EventSourceBuilder, Failure, ReadyState,
-    RedirectError, SourceEvent, UrlError, DEFAULT_RECONNECTION_TIME, MAX_REDIRECTS,
+    RedirectError, SourceEvent, UrlError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RECONNECTION_TIME,
+    MAX_REDIRECTS,
 };
+#[cfg(feature = "client")]
+pub use client::{
+    BoxError, HyperTransport, ResponseBody, ResponseFuture, Transport, TransportError,
+};
+#[cfg(feature = "reqwest")]
+pub use client::{FromReqwestError, ReqwestTransport};
 pub use event::Event;
 #[cfg(feature = "hub")]
 pub use hub::{Hub, HubClosed, HubConfig, Resume, Subscription, EVENTS_LOST};

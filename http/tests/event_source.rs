@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use ssewire_http::{Backoff, Disconnect, EventSource, Failure, ReadyState, SourceEvent};
 use support::{scripted, Reply};
 
@@ -336,7 +336,12 @@ async fn a_starting_last_event_id_is_sent_on_the_first_request() {
 
 #[tokio::test]
 async fn urls_that_cannot_be_fetched_fail_at_once() {
-    for url in ["https://127.0.0.1/", "not a url", "ftp://x/"] {
+    for url in [
+        "mailto:a@b",
+        "not a url",
+        "ftp://x/",
+        "data:text/event-stream,x",
+    ] {
         let mut source = EventSource::new(url);
         let items = next_n(&mut source, 1).await;
         assert!(matches!(items[0], Err(Failure::Url(_))), "{url}: {items:?}");
@@ -372,4 +377,197 @@ async fn authorization_follows_a_same_origin_redirect_but_not_a_cross_origin_one
     // The reconnection goes straight to the other origin, still without the credentials.
     assert_eq!(other_requests.path(1), "/elsewhere");
     assert_eq!(other_requests.header(1, "authorization"), None);
+}
+
+#[tokio::test]
+async fn a_post_sends_its_method_headers_and_json_body() {
+    let (base, requests) = scripted(vec![Reply::events(b"data: {\"token\":\"hi\"}\n\n")]).await;
+    let json = r#"{"model":"m","stream":true}"#;
+    let mut source = EventSource::builder(format!("{base}/v1/chat"))
+        .method(Method::POST)
+        .header(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )
+        .body(json)
+        .build();
+    let items = next_n(&mut source, 2).await;
+    assert_eq!(data(&items[1]), Some(r#"{"token":"hi"}"#));
+    assert_eq!(requests.method(0), "POST");
+    assert_eq!(requests.path(0), "/v1/chat");
+    assert_eq!(requests.body(0), json.as_bytes());
+    assert_eq!(
+        requests.header(0, "content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(
+        requests.header(0, "accept").as_deref(),
+        Some("text/event-stream")
+    );
+}
+
+#[tokio::test]
+async fn a_post_is_not_repeated_after_a_clean_close_or_an_error_unless_asked() {
+    // A clean close is the normal end of such a stream: no error, no second request.
+    let (base, requests) = scripted(vec![Reply::events(b"data: a\n\ndata: [DONE]\n\n")]).await;
+    let mut source = EventSource::builder(base)
+        .method(Method::POST)
+        .body("{}")
+        .reconnection_time(SHORT)
+        .build();
+    let items = next_n(&mut source, 3).await;
+    assert_eq!(data(&items[2]), Some("[DONE]"));
+    ends(&mut source).await;
+    assert_eq!(source.ready_state(), ReadyState::Closed);
+    tokio::time::sleep(SHORT * 5).await;
+    assert_eq!(requests.len(), 1);
+
+    // Any other end is a failure that names its cause.
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut source = EventSource::builder(format!("http://127.0.0.1:{closed_port}/"))
+        .method(Method::POST)
+        .reconnection_time(SHORT)
+        .build();
+    let items = next_n(&mut source, 1).await;
+    assert!(
+        matches!(items[0], Err(Failure::Interrupted(Disconnect::Network(_)))),
+        "{items:?}"
+    );
+    ends(&mut source).await;
+}
+
+#[tokio::test]
+async fn an_opted_in_post_reconnects_with_its_body_computed_again() {
+    let (base, requests) = scripted(vec![Reply::events(b"id: 7\ndata: x\n\n")]).await;
+    let counter = Arc::new(AtomicUsize::new(0));
+    let seen = counter.clone();
+    let mut source = EventSource::builder(base)
+        .method(Method::POST)
+        .body_with(move || {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            format!(r#"{{"attempt":{n}}}"#).into()
+        })
+        .reconnect_non_idempotent(true)
+        .reconnection_time(SHORT)
+        .build();
+    let items = next_n(&mut source, 5).await;
+    assert!(is_reconnecting(&items[2]), "{items:?}");
+    assert_eq!(data(&items[4]), Some("x"));
+    assert_eq!(requests.body(0), br#"{"attempt":0}"#);
+    assert_eq!(requests.body(1), br#"{"attempt":1}"#);
+    assert_eq!(requests.method(1), "POST");
+    assert_eq!(requests.header(1, "last-event-id").as_deref(), Some("7"));
+}
+
+#[tokio::test]
+async fn redirects_keep_or_drop_a_post_body_as_fetch_does() {
+    // 307 and 308 repeat the method and body; 301, 302 and 303 turn a POST into a GET
+    // without a body or the headers describing it.
+    for (status, kept) in [
+        ("307 Temporary Redirect", true),
+        ("308 Permanent Redirect", true),
+        ("301 Moved Permanently", false),
+        ("302 Found", false),
+        ("303 See Other", false),
+    ] {
+        let (base, requests) = scripted(vec![
+            Reply::redirect(status, "/next"),
+            Reply::events(b"data: x\n\n"),
+        ])
+        .await;
+        let mut source = EventSource::builder(base)
+            .method(Method::POST)
+            .header(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .body("{}")
+            .build();
+        let items = next_n(&mut source, 2).await;
+        assert_eq!(data(&items[1]), Some("x"), "{status}");
+        assert_eq!(requests.path(1), "/next");
+        if kept {
+            assert_eq!(requests.method(1), "POST", "{status}");
+            assert_eq!(requests.body(1), b"{}");
+            assert!(requests.header(1, "content-type").is_some());
+        } else {
+            assert_eq!(requests.method(1), "GET", "{status}");
+            assert_eq!(requests.body(1), b"");
+            assert_eq!(requests.header(1, "content-type"), None, "{status}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_compressed_stream_fails_for_good_with_its_content_encoding() {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                content-encoding: gzip\r\nconnection: close\r\n\r\n";
+    let mut bytes = head.as_bytes().to_vec();
+    // The start of a gzip member: bytes the parser would take for no event at all.
+    bytes.extend_from_slice(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03");
+    let reply = Reply {
+        pieces: vec![bytes],
+        hold: false,
+    };
+    let (base, requests) = scripted(vec![reply]).await;
+    let mut source = EventSource::builder(base).reconnection_time(SHORT).build();
+    let items = next_n(&mut source, 1).await;
+    assert_eq!(items[0], Err(Failure::ContentEncoding("gzip".into())));
+    ends(&mut source).await;
+    tokio::time::sleep(SHORT * 5).await;
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests.header(0, "accept-encoding").as_deref(),
+        Some("identity")
+    );
+}
+
+#[tokio::test]
+async fn retry_zero_is_taken_at_its_word_unless_a_floor_is_set() {
+    let (base, _) = scripted(vec![Reply::events(b"retry: 0\ndata: x\n\n")]).await;
+    let mut source = EventSource::new(base.clone());
+    let items = next_n(&mut source, 3).await;
+    let expected = SourceEvent::Reconnecting {
+        delay: Duration::ZERO,
+        cause: Disconnect::Closed,
+    };
+    assert_eq!(items[2], Ok(expected));
+
+    let floor = Duration::from_millis(40);
+    let mut source = EventSource::builder(base)
+        .min_reconnection_time(floor)
+        .build();
+    let items = next_n(&mut source, 3).await;
+    let expected = SourceEvent::Reconnecting {
+        delay: floor,
+        cause: Disconnect::Closed,
+    };
+    assert_eq!(items[2], Ok(expected));
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_the_attempt_out_and_reconnects() {
+    let silent = Reply {
+        pieces: Vec::new(),
+        hold: true,
+    };
+    let (base, requests) = scripted(vec![silent]).await;
+    let limit = Duration::from_millis(100);
+    let mut source = EventSource::builder(base)
+        .connect_timeout(limit)
+        .reconnection_time(SHORT)
+        .build();
+    let items = next_n(&mut source, 2).await;
+    for item in items {
+        let expected = SourceEvent::Reconnecting {
+            delay: SHORT,
+            cause: Disconnect::ConnectTimeout(limit),
+        };
+        assert_eq!(item, Ok(expected));
+    }
+    assert_eq!(requests.len(), 2);
+    assert_eq!(source.ready_state(), ReadyState::Connecting);
 }

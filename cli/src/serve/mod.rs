@@ -28,7 +28,7 @@ use ssewire_conformance::Case;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-pub use ours::run_ours;
+pub use ours::{run_ours, run_ours_with};
 pub use plan::{CaseEntry, ClientReport, Plan, PlanEntry, ScenarioEntry, ServeOptions, Stop};
 pub use results::{EntryResult, Results, SeenSummary};
 pub use segmentation::Segmentation;
@@ -76,6 +76,8 @@ impl Shared {
 /// [`Server::shutdown`] lets open responses finish first.
 pub struct Server {
     addr: SocketAddr,
+    /// `http` or `https`.
+    scheme: &'static str,
     shared: Arc<Shared>,
     quit: Arc<Notify>,
     accept: tokio::task::JoinHandle<()>,
@@ -99,6 +101,28 @@ impl Server {
     /// # Errors
     /// When the port cannot be bound.
     pub async fn start(port: u16, options: ServeOptions) -> std::io::Result<Server> {
+        Self::start_with(port, options, None).await
+    }
+
+    /// [`Server::start`] over TLS with `config` (its certificate, and ALPN `h2` and
+    /// `http/1.1` for HTTP/2 and HTTP/1.1): the same plan for `https:` clients.
+    ///
+    /// # Errors
+    /// When the port cannot be bound.
+    pub async fn start_tls(
+        port: u16,
+        options: ServeOptions,
+        config: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<Server> {
+        Self::start_with(port, options, Some(config)).await
+    }
+
+    async fn start_with(
+        port: u16,
+        options: ServeOptions,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> std::io::Result<Server> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let (plan, cases, scenarios) = plan::build(&options);
         let shared = Arc::new(Shared {
             plan,
@@ -112,21 +136,24 @@ impl Server {
         let quit = Arc::new(Notify::new());
         let accept = tokio::spawn(router::accept_loop(
             listener,
+            tls.map(tokio_rustls::TlsAcceptor::from),
             shared.clone(),
             quit.clone(),
             DEFAULT_DRAIN,
         ));
         Ok(Server {
             addr,
+            scheme,
             shared,
             quit,
             accept,
         })
     }
 
-    /// The server's base URL, e.g. `http://127.0.0.1:8090`.
+    /// The server's base URL, e.g. `http://127.0.0.1:8090` (`https:` when started with
+    /// [`Server::start_tls`]).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The plan clients follow.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use ssewire_http::{EventSource, SourceEvent};
+use ssewire_http::{EventSource, HyperTransport, SourceEvent};
 
 use ssewire_conformance::Output;
 
@@ -13,10 +13,24 @@ use super::Server;
 /// Runs every plan entry of `server` with our `EventSource` over TCP, `parallel` at a time, and
 /// submits each report. Returns when all are in.
 pub async fn run_ours(server: &Server, parallel: usize) {
+    let shared = HyperTransport::new();
+    run_ours_with(server, parallel, move || shared.clone()).await;
+}
+
+/// [`run_ours`] with each entry's client on the transport `transport` makes, e.g.
+/// `|| HyperTransport::new().http2_only()` for HTTP/2 with prior knowledge, one connection
+/// per entry. (Entries sharing one HTTP/2 connection share h2's budget for small DATA
+/// frames: the 1-byte segmentation of the large hostile cases exhausts it, and h2 closes the
+/// connection with ENHANCE_YOUR_CALM, ending every stream on it.)
+pub async fn run_ours_with(
+    server: &Server,
+    parallel: usize,
+    transport: impl Fn() -> HyperTransport,
+) {
     let base = server.url();
     let plan = server.plan().clone();
     let reports: Vec<ClientReport> = futures_util::stream::iter(plan.entries())
-        .map(|entry| run_one(&base, entry))
+        .map(|entry| run_one(&base, entry, transport()))
         .buffer_unordered(parallel.max(1))
         .collect()
         .await;
@@ -25,7 +39,7 @@ pub async fn run_ours(server: &Server, parallel: usize) {
     }
 }
 
-async fn run_one(base: &str, entry: PlanEntry<'_>) -> ClientReport {
+async fn run_one(base: &str, entry: PlanEntry<'_>, transport: HyperTransport) -> ClientReport {
     let mut report = ClientReport {
         id: entry.id().to_owned(),
         ..ClientReport::default()
@@ -35,7 +49,9 @@ async fn run_one(base: &str, entry: PlanEntry<'_>) -> ClientReport {
         PlanEntry::Scenario(s) => (s.stop.events, Duration::from_millis(s.stop.ms)),
         PlanEntry::Case(_) => (usize::MAX, Duration::from_secs(20)),
     };
-    let mut source = EventSource::new(format!("{base}{}", entry.url()));
+    let mut source = EventSource::builder(format!("{base}{}", entry.url()))
+        .transport(transport)
+        .build();
     let run = async {
         while let Some(item) = source.next().await {
             match item {

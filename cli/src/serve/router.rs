@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
@@ -22,6 +22,7 @@ use super::Shared;
 /// response and close, and waits for them up to `deadline`.
 pub(crate) async fn accept_loop(
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     quit: Arc<tokio::sync::Notify>,
     deadline: Duration,
@@ -43,12 +44,34 @@ pub(crate) async fn accept_loop(
             let shared = shared.clone();
             async move { Ok::<_, Infallible>(route(&shared, request).await) }
         });
-        let connection =
-            hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+        // HTTP/1.1, or HTTP/2 (with prior knowledge, or by ALPN over TLS), so that clients
+        // are checked over both; each response is segmented the same way (writes or DATA
+        // frames).
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        match tls.clone() {
+            None => {
+                let connection = builder
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .into_owned();
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            Some(acceptor) => {
+                // The handshake runs in the connection's task, not in this loop.
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let connection = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .into_owned();
+                    let _ = watcher.watch(connection).await;
+                });
+            }
+        }
     }
     drop(listener);
     let _ = tokio::time::timeout(deadline, graceful.shutdown()).await;

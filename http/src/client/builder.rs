@@ -4,13 +4,15 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, Uri};
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
 use ssewire_parser::{Limits, Parser};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::driver::{Driver, Phase};
-use super::{Cause, EventSource, Failure, ReadyState, UrlError};
+use super::{Cause, EventSource, Failure, HyperTransport, ReadyState, Transport, UrlError};
 
 /// Exponential backoff with jitter, for reconnections that keep failing.
 ///
@@ -73,6 +75,7 @@ impl Backoff {
 }
 
 type HeaderFn = Arc<dyn Fn() -> HeaderMap + Send + Sync>;
+type BodyFn = Arc<dyn Fn() -> Bytes + Send + Sync>;
 
 /// Settings of an [`EventSource`]; [`EventSource::builder`] makes one.
 ///
@@ -89,8 +92,18 @@ type HeaderFn = Arc<dyn Fn() -> HeaderMap + Send + Sync>;
 #[derive(Clone)]
 pub struct EventSourceBuilder {
     pub(super) url: String,
+    pub(super) method: Method,
+    pub(super) fixed_headers: HeaderMap,
     pub(super) headers: Option<HeaderFn>,
+    pub(super) body: Option<BodyFn>,
+    pub(super) reconnect_non_idempotent: bool,
+    pub(super) transport: Option<Arc<dyn Transport>>,
+    pub(super) proxies: bool,
+    /// Off when there is no request to repeat (a stream from a response handed over).
+    pub(super) repeatable: bool,
     pub(super) reconnection_time: Duration,
+    pub(super) min_reconnection_time: Duration,
+    pub(super) connect_timeout: Duration,
     pub(super) backoff: Option<Backoff>,
     pub(super) max_attempts: Option<u32>,
     pub(super) idle_timeout: Option<Duration>,
@@ -102,8 +115,16 @@ impl fmt::Debug for EventSourceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventSourceBuilder")
             .field("url", &self.url)
+            .field("method", &self.method)
+            .field("fixed_headers", &self.fixed_headers)
             .field("headers", &self.headers.is_some())
+            .field("body", &self.body.is_some())
+            .field("reconnect_non_idempotent", &self.reconnect_non_idempotent)
+            .field("transport", &self.transport.is_some())
+            .field("proxies", &self.proxies)
             .field("reconnection_time", &self.reconnection_time)
+            .field("min_reconnection_time", &self.min_reconnection_time)
+            .field("connect_timeout", &self.connect_timeout)
             .field("backoff", &self.backoff)
             .field("max_attempts", &self.max_attempts)
             .field("idle_timeout", &self.idle_timeout)
@@ -114,6 +135,77 @@ impl fmt::Debug for EventSourceBuilder {
 }
 
 impl EventSourceBuilder {
+    /// The request method (default `GET`, the only one the spec's `EventSource` uses).
+    ///
+    /// A method that is not idempotent (`POST`, `PATCH`; RFC 9110 §9.2.2) is sent once: the
+    /// server may have acted on it (posted a message, started a paid generation) even when the
+    /// response was lost, so repeating it is the caller's decision, not the client's. The
+    /// stream then ends after a clean close, and with [`Failure::Interrupted`] after any other
+    /// disconnect, unless [`reconnect_non_idempotent`](Self::reconnect_non_idempotent) is set.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/v1/chat");
+    /// let _ = b.method(http::Method::POST).body(r#"{"stream":true}"#);
+    /// ```
+    #[must_use]
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// A request header sent on every attempt (after this, [`headers`](Self::headers) may add
+    /// or replace some per attempt). The client's own `Accept`, `Cache-Control` and
+    /// `Last-Event-ID` win over a header of the same name.
+    ///
+    /// ```
+    /// use http::header::{HeaderValue, CONTENT_TYPE};
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    /// ```
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.fixed_headers.append(name, value);
+        self
+    }
+
+    /// The request body, sent again as is on every attempt (cloning [`Bytes`] copies nothing).
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.method(http::Method::POST).body(r#"{"prompt":"hi"}"#);
+    /// ```
+    #[must_use]
+    pub fn body(self, body: impl Into<Bytes>) -> Self {
+        let body = body.into();
+        self.body_with(move || body.clone())
+    }
+
+    /// The request body, computed again for every attempt (e.g. to say where to resume).
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.method(http::Method::POST).body_with(|| bytes::Bytes::from("{}"));
+    /// ```
+    #[must_use]
+    pub fn body_with(mut self, make: impl Fn() -> Bytes + Send + Sync + 'static) -> Self {
+        self.body = Some(Arc::new(make));
+        self
+    }
+
+    /// Reconnects after a disconnect even when the method is not idempotent, repeating the
+    /// request (default: off; see [`method`](Self::method) for why). Turn it on when the
+    /// server treats a repeated request as a resumption, e.g. by its `Last-Event-ID`.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.method(http::Method::POST).reconnect_non_idempotent(true);
+    /// ```
+    #[must_use]
+    pub fn reconnect_non_idempotent(mut self, on: bool) -> Self {
+        self.reconnect_non_idempotent = on;
+        self
+    }
+
     /// Extra request headers, computed again for every attempt (e.g. a fresh token).
     ///
     /// ```
@@ -131,7 +223,7 @@ impl EventSourceBuilder {
     }
 
     /// The reconnection time until the stream sends `retry` (default
-    /// [`DEFAULT_RECONNECTION_TIME`]).
+    /// [`DEFAULT_RECONNECTION_TIME`](super::DEFAULT_RECONNECTION_TIME)).
     ///
     /// ```
     /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
@@ -140,6 +232,39 @@ impl EventSourceBuilder {
     #[must_use]
     pub fn reconnection_time(mut self, time: Duration) -> Self {
         self.reconnection_time = time;
+        self
+    }
+
+    /// A floor under the reconnection time, whatever `retry` says (default: none).
+    ///
+    /// The spec takes `retry: 0` at its word, so a server that sends it and closes makes the
+    /// client reconnect at once, again and again (hundreds of times a second over loopback).
+    /// That is the default, as the spec has it; a floor bounds the rate at one attempt per
+    /// `floor`. [`backoff`](Self::backoff) grows delays from the floored time.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.min_reconnection_time(std::time::Duration::from_millis(250));
+    /// ```
+    #[must_use]
+    pub fn min_reconnection_time(mut self, floor: Duration) -> Self {
+        self.min_reconnection_time = floor;
+        self
+    }
+
+    /// How long an attempt may wait for a response head, connecting, TLS and redirects
+    /// included (default [`DEFAULT_CONNECT_TIMEOUT`](super::DEFAULT_CONNECT_TIMEOUT)). Past
+    /// it the attempt ends with [`Disconnect::ConnectTimeout`](super::Disconnect) and the
+    /// client reconnects. Once the stream is open, only
+    /// [`idle_timeout`](Self::idle_timeout) bounds silence.
+    ///
+    /// ```
+    /// let b = ssewire_http::EventSource::builder("http://127.0.0.1:1/");
+    /// let _ = b.connect_timeout(std::time::Duration::from_secs(10));
+    /// ```
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -182,6 +307,33 @@ impl EventSourceBuilder {
         self
     }
 
+    /// How requests are sent (default: a [`HyperTransport`] shared by every source built
+    /// without one, so that they share its connection pool).
+    ///
+    /// ```
+    /// let transport = ssewire_http::HyperTransport::new().http2_only();
+    /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:1/").transport(transport);
+    /// ```
+    #[must_use]
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Connects straight to the server, ignoring the proxy environment variables
+    /// (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) that the default transport
+    /// follows. With a [`transport`](Self::transport) of your own, configure it there
+    /// ([`HyperTransport::no_proxy`]).
+    ///
+    /// ```
+    /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:1/").no_proxy();
+    /// ```
+    #[must_use]
+    pub fn no_proxy(mut self) -> Self {
+        self.proxies = false;
+        self
+    }
+
     /// The parser's bounds on a line and an event (default [`Limits::default`]).
     ///
     /// ```
@@ -216,19 +368,24 @@ impl EventSourceBuilder {
         let (state_tx, state_rx) = watch::channel(ReadyState::Connecting);
         let cancel = CancellationToken::new();
         let parser = Parser::with_limits(self.limits).with_last_event_id(&self.last_event_id);
-        let url = self.url.parse::<Uri>().map_err(|e| {
+        let url = url::Url::parse(&self.url).map_err(|e| {
             Failure::Url(UrlError::Invalid {
                 url: self.url.clone(),
                 cause: Cause::new(e),
             })
         });
+        let transport = match &self.transport {
+            Some(transport) => transport.clone(),
+            None => Arc::new(HyperTransport::shared(self.proxies)),
+        };
         let driver = Driver {
             url,
+            transport,
             config: self,
             parser: Some(parser),
             body: None,
-            connection: None,
             failures: 0,
+            as_get: false,
             phase: Phase::Connect,
             state: state_tx,
         };

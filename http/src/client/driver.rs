@@ -3,23 +3,25 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::header::{HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, HOST, LOCATION};
-use http::{HeaderMap, Request, StatusCode, Uri};
-use http_body_util::{BodyDataStream, Empty};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use http::header::{
+    HeaderValue, ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LANGUAGE,
+    CONTENT_LENGTH, CONTENT_LOCATION, CONTENT_TYPE, LOCATION,
+};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
+use http_body_util::BodyDataStream;
 use ssewire_parser::Parser;
-use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use url::Url;
 
 use crate::stream::{EventStream, StreamError};
 
 use super::{
-    Body, Cause, Disconnect, EventSourceBuilder, Failure, ReadyState, RedirectError, SourceEvent,
-    UrlError, MAX_REDIRECTS,
+    Body, Cause, Disconnect, EventSourceBuilder, Failure, ReadyState, RedirectError, ResponseBody,
+    SourceEvent, Transport, TransportError, UrlError, MAX_REDIRECTS,
 };
 
 pub(super) enum Phase {
@@ -38,14 +40,16 @@ pub(super) enum Attempt {
 /// The connection loop behind [`EventSource`].
 pub(super) struct Driver {
     pub(super) config: EventSourceBuilder,
+    pub(super) transport: Arc<dyn Transport>,
     /// Where the next attempt goes: the constructor's URL, then the last redirect's target.
-    pub(super) url: Result<Uri, Failure>,
+    pub(super) url: Result<Url, Failure>,
     /// Holds the last event ID and reconnection time between connections.
     pub(super) parser: Option<Parser>,
     pub(super) body: Option<Body>,
-    /// The task driving the current connection; aborted when the body is done with.
-    pub(super) connection: Option<JoinHandle<()>>,
     pub(super) failures: u32,
+    /// Set when a redirect turned the request into a `GET` without a body (fetch's rule for
+    /// 303, and for 301 and 302 after a `POST`); reconnections keep to that.
+    pub(super) as_get: bool,
     pub(super) phase: Phase,
     pub(super) state: watch::Sender<ReadyState>,
 }
@@ -80,9 +84,11 @@ impl Driver {
 
     fn reconnection_time(&mut self) -> Duration {
         let configured = self.config.reconnection_time;
+        let floor = self.config.min_reconnection_time;
         self.parser()
             .reconnection_time()
             .map_or(configured, Duration::from_millis)
+            .max(floor)
     }
 
     fn end_body(&mut self) {
@@ -92,13 +98,30 @@ impl Driver {
             parser.finish();
             self.parser = Some(parser);
         }
-        if let Some(connection) = self.connection.take() {
-            connection.abort();
+    }
+
+    /// The method requests are sent with now.
+    fn method(&self) -> Method {
+        if self.as_get {
+            Method::GET
+        } else {
+            self.config.method.clone()
         }
     }
 
     fn reconnect(&mut self, cause: Disconnect) -> Option<Result<SourceEvent, Failure>> {
         self.end_body();
+        let repeat = self.config.repeatable
+            && (self.method().is_idempotent() || self.config.reconnect_non_idempotent);
+        if !repeat {
+            // The server may have acted on the request already: repeating it is the caller's
+            // call (see `EventSourceBuilder::method`).
+            if cause == Disconnect::Closed {
+                self.close();
+                return None;
+            }
+            return self.fail(Failure::Interrupted(cause));
+        }
         self.failures = self.failures.saturating_add(1);
         if let Some(max) = self.config.max_attempts {
             if self.failures > max {
@@ -129,20 +152,25 @@ impl Driver {
                 }
                 Phase::Connect => {
                     self.set_state(ReadyState::Connecting);
-                    let attempt = match self.config.idle_timeout {
-                        Some(idle) => tokio::time::timeout(idle, self.connect())
-                            .await
-                            .unwrap_or(Err(Attempt::Retry(Disconnect::IdleTimeout(idle)))),
-                        None => self.connect().await,
+                    let limit = self.config.connect_timeout;
+                    let attempt = async {
+                        match self.config.idle_timeout {
+                            Some(idle) => tokio::time::timeout(idle, self.connect())
+                                .await
+                                .unwrap_or(Err(Attempt::Retry(Disconnect::IdleTimeout(idle)))),
+                            None => self.connect().await,
+                        }
                     };
+                    let attempt = tokio::time::timeout(limit, attempt)
+                        .await
+                        .unwrap_or(Err(Attempt::Retry(Disconnect::ConnectTimeout(limit))));
                     match attempt {
-                        Ok((incoming, connection)) => {
+                        Ok(incoming) => {
                             let limits = self.config.limits;
                             let parser =
                                 (self.parser.take()).unwrap_or_else(|| Parser::with_limits(limits));
                             let body = BodyDataStream::new(incoming);
                             self.body = Some(EventStream::with_parser(body, parser));
-                            self.connection = Some(connection);
                             self.phase = Phase::Streaming;
                             self.set_state(ReadyState::Open);
                             return Some(Ok(SourceEvent::Open));
@@ -168,7 +196,7 @@ impl Driver {
                             Some(Ok(SourceEvent::Skipped(limit)))
                         }
                         Ok(Some(Err(StreamError::Source(e)))) => {
-                            self.reconnect(Disconnect::Network(Cause::new(e)))
+                            self.reconnect(Disconnect::Network(Cause::from_boxed(e)))
                         }
                         Ok(None) => self.reconnect(Disconnect::Closed),
                         Err(idle) => self.reconnect(idle),
@@ -179,24 +207,54 @@ impl Driver {
     }
 
     /// One attempt: connect, follow redirects, check the final response.
-    async fn connect(&mut self) -> Result<(Incoming, JoinHandle<()>), Attempt> {
+    async fn connect(&mut self) -> Result<ResponseBody, Attempt> {
         let mut url = self.url.clone().map_err(Attempt::Fatal)?;
         // The origin the user's headers are meant for: the constructor's URL's.
-        let origin = self.config.url.parse::<Uri>().ok();
-        let mut extra = self.config.headers.as_ref().map(|make| make());
+        let origin = Url::parse(&self.config.url).ok().map(|u| u.origin());
+        let mut extra = self.config.fixed_headers.clone();
+        if let Some(make) = &self.config.headers {
+            // `extend` replaces a fixed header by the per-attempt one of the same name.
+            extra.extend(make());
+        }
+        let mut method = self.method();
+        let mut body = match (&self.config.body, self.as_get) {
+            (Some(make), false) => make(),
+            _ => Bytes::new(),
+        };
+        if self.as_get {
+            remove_body_headers(&mut extra);
+        }
         let last_event_id = self.parser().last_event_id().to_owned();
         for _ in 0..=MAX_REDIRECTS {
             // As fetch does: credentials do not follow a redirect to another origin, nor do
             // they go there on a reconnection to where the redirect led.
-            if let (Some(headers), Some(origin)) = (&mut extra, &origin) {
-                if (origin.scheme(), origin.authority()) != (url.scheme(), url.authority()) {
-                    headers.remove(http::header::AUTHORIZATION);
-                }
+            if origin
+                .as_ref()
+                .is_some_and(|origin| *origin != url.origin())
+            {
+                extra.remove(http::header::AUTHORIZATION);
             }
-            let (response, connection) = fetch(&url, extra.as_ref(), &last_event_id).await?;
+            let request = Outgoing {
+                method: &method,
+                url: &url,
+                headers: &extra,
+                body: body.clone(),
+                last_event_id: &last_event_id,
+            };
+            let response = fetch(&*self.transport, request).await?;
             let status = response.status();
             if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
-                connection.abort();
+                // Fetch's HTTP-redirect fetch, step 12: these become a GET without a body.
+                let to_get = (matches!(status.as_u16(), 301 | 302) && method == Method::POST)
+                    || (status == StatusCode::SEE_OTHER
+                        && method != Method::GET
+                        && method != Method::HEAD);
+                if to_get {
+                    method = Method::GET;
+                    body = Bytes::new();
+                    remove_body_headers(&mut extra);
+                    self.as_get = true;
+                }
                 let location = response
                     .headers()
                     .get(LOCATION)
@@ -213,16 +271,26 @@ impl Driver {
                 continue;
             }
             if status != StatusCode::OK {
-                connection.abort();
                 return Err(Attempt::Fatal(Failure::Status(status)));
             }
             let content_type = response.headers().get(CONTENT_TYPE);
             if !content_type.is_some_and(is_event_stream) {
-                connection.abort();
                 let shown = content_type.map(|v| String::from_utf8_lossy(v.as_bytes()).into());
                 return Err(Attempt::Fatal(Failure::ContentType(shown)));
             }
-            return Ok((response.into_body(), connection));
+            // The request says `Accept-Encoding: identity`; a server that compresses anyway
+            // sends bytes the parser would read as no events at all, and would again.
+            if let Some(coding) = response.headers().get(CONTENT_ENCODING) {
+                if !coding
+                    .as_bytes()
+                    .trim_ascii()
+                    .eq_ignore_ascii_case(b"identity")
+                {
+                    let shown = String::from_utf8_lossy(coding.as_bytes()).into_owned();
+                    return Err(Attempt::Fatal(Failure::ContentEncoding(shown)));
+                }
+            }
+            return Ok(response.into_body());
         }
         Err(Attempt::Fatal(Failure::Redirect(RedirectError::TooMany)))
     }
@@ -236,55 +304,67 @@ fn is_event_stream(value: &HeaderValue) -> bool {
         .eq_ignore_ascii_case(b"text/event-stream")
 }
 
-/// One GET of `url` over a new connection.
+/// Drops the headers that describe a body, when a redirect drops the body (fetch's
+/// request-body-header names).
+fn remove_body_headers(headers: &mut HeaderMap) {
+    for name in [
+        CONTENT_ENCODING,
+        CONTENT_LANGUAGE,
+        CONTENT_LOCATION,
+        CONTENT_TYPE,
+        CONTENT_LENGTH,
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// What one attempt sends.
+struct Outgoing<'a> {
+    method: &'a Method,
+    url: &'a Url,
+    headers: &'a HeaderMap,
+    body: Bytes,
+    last_event_id: &'a str,
+}
+
+/// One request through the transport.
 async fn fetch(
-    url: &Uri,
-    extra: Option<&HeaderMap>,
-    last_event_id: &str,
-) -> Result<(http::Response<Incoming>, JoinHandle<()>), Attempt> {
+    transport: &dyn Transport,
+    outgoing: Outgoing<'_>,
+) -> Result<Response<ResponseBody>, Attempt> {
+    let Outgoing {
+        method,
+        url,
+        headers: extra,
+        body,
+        last_event_id,
+    } = outgoing;
     let bad_url = |e: UrlError| Attempt::Fatal(Failure::Url(e));
-    if url.scheme_str() != Some("http") {
+    // Fetch's schemes for an HTTP request; anything else cannot give an event stream.
+    if !matches!(url.scheme(), "http" | "https") {
         return Err(bad_url(UrlError::UnsupportedScheme(url.clone())));
     }
-    let authority = url
-        .authority()
-        .ok_or_else(|| bad_url(UrlError::NoHost(url.clone())))?
-        .clone();
+    if url.host().is_none() {
+        return Err(bad_url(UrlError::NoHost(url.clone())));
+    }
     let invalid = |e: http::Error| {
         bad_url(UrlError::Invalid {
             url: url.to_string(),
             cause: Cause::new(e),
         })
     };
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
-    fn network(e: impl std::error::Error + Send + Sync + 'static) -> Attempt {
-        Attempt::Retry(Disconnect::Network(Cause::new(e)))
-    }
-    let tcp = TcpStream::connect((host, port)).await.map_err(network)?;
-    // Events are small writes that must not wait for more: no Nagle.
-    let _ = tcp.set_nodelay(true);
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .map_err(network)?;
-    let connection = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let path = url.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = Request::get(path)
-        .body(Empty::<Bytes>::new())
+    let uri = request_uri(url).map_err(invalid)?;
+    let mut request = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .body(body)
         .map_err(invalid)?;
     let headers = request.headers_mut();
-    if let Some(extra) = extra {
-        headers.extend(extra.clone());
-    }
-    let host_value = HeaderValue::from_str(authority.as_str()).map_err(|e| invalid(e.into()))?;
-    headers.insert(HOST, host_value);
+    headers.extend(extra.clone());
     headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Events must reach the parser as they are sent; see the Content-Encoding check.
+    headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
     if !last_event_id.is_empty() {
         // The `http` crate refuses control characters other than tab in a header value; an
         // ID holding one cannot be sent, and is left out rather than failing the attempt.
@@ -292,32 +372,25 @@ async fn fetch(
             headers.insert("last-event-id", value);
         }
     }
-    let response = sender.send_request(request).await.map_err(|e| {
-        connection.abort();
-        network(e)
-    })?;
-    Ok((response, connection))
+    transport.send(request).await.map_err(|e| match e {
+        TransportError::Network(cause) => Attempt::Retry(Disconnect::Network(cause)),
+        TransportError::Tls(cause) => Attempt::Fatal(Failure::Tls(cause)),
+        TransportError::UnsupportedScheme => bad_url(UrlError::UnsupportedScheme(url.clone())),
+    })
 }
 
-/// Resolves a `Location` against the URL it came from: absolute, scheme-relative,
-/// absolute-path, query-only and path-relative references.
-fn resolve(base: &Uri, location: &str) -> Option<Uri> {
-    let scheme = base.scheme_str()?;
-    let authority = base.authority()?.as_str();
-    let target = if location.contains("://") {
-        location.to_owned()
-    } else if let Some(rest) = location.strip_prefix("//") {
-        format!("{scheme}://{rest}")
-    } else if location.starts_with('/') {
-        format!("{scheme}://{authority}{location}")
-    } else if location.starts_with('?') {
-        format!("{scheme}://{authority}{}{location}", base.path())
-    } else {
-        let path = base.path();
-        let directory = &path[..=path.rfind('/').unwrap_or(0)];
-        format!("{scheme}://{authority}{directory}{location}")
-    };
-    target.parse().ok()
+/// The URI a request for `url` is made with: the URL without its fragment, which fetch never
+/// sends.
+fn request_uri(url: &Url) -> Result<Uri, http::Error> {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    Ok(url.as_str().parse::<Uri>()?)
+}
+
+/// Resolves a `Location` against the URL it came from, as RFC 3986 §5.2 (and the WHATWG URL
+/// parser fetch uses) do: any reference form, with `.` and `..` segments removed.
+fn resolve(base: &Url, location: &str) -> Option<Url> {
+    base.join(location).ok()
 }
 
 #[cfg(test)]
@@ -351,17 +424,40 @@ mod tests {
 
     #[test]
     fn locations_resolve_like_urls() {
-        let base: Uri = "http://h:1/a/b?q".parse().unwrap();
+        let base = Url::parse("http://h:1/a/b?q").unwrap();
         let cases = [
             ("http://x/y", "http://x/y"),
             ("//x:2/y", "http://x:2/y"),
             ("/z", "http://h:1/z"),
             ("?r", "http://h:1/a/b?r"),
             ("c", "http://h:1/a/c"),
+            ("#f", "http://h:1/a/b?q#f"),
+            // Dot segments are removed (RFC 3986 §5.2.4), never sent.
+            ("../c/./d", "http://h:1/c/d"),
+            ("./../../x/..", "http://h:1/"),
+            ("/a/%2e%2E/z", "http://h:1/z"),
+            ("HTTP://X/Y", "http://x/Y"),
         ];
         for (location, expected) in cases {
-            assert_eq!(resolve(&base, location).unwrap().to_string(), expected);
+            assert_eq!(resolve(&base, location).unwrap().as_str(), expected);
         }
+    }
+
+    /// Issue 24: `location.contains("://")` took this relative reference for an absolute URL
+    /// because its query holds one.
+    #[test]
+    fn a_relative_location_whose_query_holds_a_url_stays_relative() {
+        let base = Url::parse("http://h:1/a/b").unwrap();
+        let resolved = resolve(&base, "/login?next=https://x").unwrap();
+        assert_eq!(resolved.as_str(), "http://h:1/login?next=https://x");
+        let resolved = resolve(&base, "login?next=https://x/y").unwrap();
+        assert_eq!(resolved.as_str(), "http://h:1/a/login?next=https://x/y");
+    }
+
+    #[test]
+    fn the_fragment_is_not_sent() {
+        let url = Url::parse("http://h:1/a?q#frag").unwrap();
+        assert_eq!(request_uri(&url).unwrap().to_string(), "http://h:1/a?q");
     }
 
     #[test]

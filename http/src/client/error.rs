@@ -9,7 +9,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{StatusCode, Uri};
+use http::StatusCode;
+use url::Url;
 
 use super::MAX_REDIRECTS;
 
@@ -28,6 +29,11 @@ use super::MAX_REDIRECTS;
 pub struct Cause(Arc<dyn Error + Send + Sync + 'static>);
 
 impl Cause {
+    /// Wraps an already boxed error, as a response body's chunk errors come.
+    pub(crate) fn from_boxed(error: Box<dyn Error + Send + Sync + 'static>) -> Self {
+        Cause(Arc::from(error))
+    }
+
     /// Wraps `error`.
     ///
     /// ```
@@ -99,11 +105,14 @@ impl Eq for Cause {}
 pub enum Disconnect {
     /// The server ended the response body cleanly.
     Closed,
-    /// The network failed (refused, reset, malformed HTTP …); the cause is the socket's
-    /// [`std::io::Error`] or a `hyper::Error`.
+    /// The network failed (refused, reset, malformed HTTP …); the cause is the transport's
+    /// error (for the default transport, a `hyper_util` client error or a `hyper::Error`).
     Network(Cause),
     /// Nothing arrived for the idle timeout.
     IdleTimeout(Duration),
+    /// No response head (after any redirects) within the connect timeout
+    /// ([`EventSourceBuilder::connect_timeout`](crate::EventSourceBuilder::connect_timeout)).
+    ConnectTimeout(Duration),
 }
 
 impl fmt::Display for Disconnect {
@@ -112,6 +121,7 @@ impl fmt::Display for Disconnect {
             Disconnect::Closed => f.write_str("the server closed the stream"),
             Disconnect::Network(_) => f.write_str("network error"),
             Disconnect::IdleTimeout(t) => write!(f, "nothing received for {t:?}"),
+            Disconnect::ConnectTimeout(t) => write!(f, "no response within {t:?}"),
         }
     }
 }
@@ -120,7 +130,7 @@ impl Error for Disconnect {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             Disconnect::Network(cause) => Some(cause),
-            Disconnect::Closed | Disconnect::IdleTimeout(_) => None,
+            Disconnect::Closed | Disconnect::IdleTimeout(_) | Disconnect::ConnectTimeout(_) => None,
         }
     }
 }
@@ -128,24 +138,26 @@ impl Error for Disconnect {
 /// Why a URL cannot be fetched.
 ///
 /// ```
-/// let url: http::Uri = "https://example.com/".parse().unwrap();
+/// let url = url::Url::parse("ftp://example.com/").unwrap();
 /// let e = ssewire_http::UrlError::UnsupportedScheme(url);
-/// assert_eq!(e.to_string(), "https://example.com/: only http: URLs (no TLS is built in)");
+/// assert_eq!(e.to_string(), "ftp://example.com/: not an http: or https: URL the transport fetches");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UrlError {
-    /// Not a URL, or not one a request can be made for; the cause is the `http` crate's error.
+    /// Not a URL, or not one a request can be made for; the cause is the `url` crate's
+    /// [`url::ParseError`] or the `http` crate's error.
     Invalid {
         /// The URL as given.
         url: String,
         /// Why it was refused.
         cause: Cause,
     },
-    /// Not `http:`: no TLS connector is built in.
-    UnsupportedScheme(Uri),
+    /// Neither `http:` nor `https:`, or `https:` with a transport without TLS (the default
+    /// one without the `rustls` feature).
+    UnsupportedScheme(Url),
     /// No host to connect to.
-    NoHost(Uri),
+    NoHost(Url),
 }
 
 impl fmt::Display for UrlError {
@@ -153,7 +165,7 @@ impl fmt::Display for UrlError {
         match self {
             UrlError::Invalid { url, .. } => write!(f, "{url:?} is not a URL that can be fetched"),
             UrlError::UnsupportedScheme(url) => {
-                write!(f, "{url}: only http: URLs (no TLS is built in)")
+                write!(f, "{url}: not an http: or https: URL the transport fetches")
             }
             UrlError::NoHost(url) => write!(f, "{url}: no host"),
         }
@@ -225,6 +237,30 @@ pub enum Failure {
         /// The last attempt's cause (also the [`source`](Error::source)).
         last: Disconnect,
     },
+    /// The request's method is not idempotent, so it is not repeated, and its connection
+    /// ended otherwise than by a clean close (which ends the stream without an error); see
+    /// [`EventSourceBuilder::method`](crate::EventSourceBuilder::method).
+    Interrupted(Disconnect),
+    /// The TLS handshake failed: the server's certificate is not trusted or not for this
+    /// host, or no protocol is shared. Trying again would fail the same way (the spec lets a
+    /// user agent fail a connection it knows to be futile). With the default transport the
+    /// cause is the [`rustls::Error`]:
+    ///
+    /// ```
+    /// use rustls::{CertificateError, Error as TlsError};
+    /// let tls = TlsError::InvalidCertificate(CertificateError::UnknownIssuer);
+    /// let failure = ssewire_http::Failure::Tls(ssewire_http::Cause::new(tls));
+    /// let Some(TlsError::InvalidCertificate(why)) = (match &failure {
+    ///     ssewire_http::Failure::Tls(cause) => cause.downcast_ref::<TlsError>(),
+    ///     _ => None,
+    /// }) else { unreachable!() };
+    /// assert_eq!(*why, CertificateError::UnknownIssuer);
+    /// ```
+    Tls(Cause),
+    /// The final response was compressed (`Content-Encoding`, the value received) although
+    /// the request asked for `identity`: its bytes are no event stream, and asking again
+    /// would get the same.
+    ContentEncoding(String),
 }
 
 impl fmt::Display for Failure {
@@ -240,6 +276,16 @@ impl fmt::Display for Failure {
             Failure::GaveUp { attempts, .. } => {
                 write!(f, "gave up after {attempts} failed attempts in a row")
             }
+            Failure::Tls(_) => f.write_str("TLS handshake failed"),
+            Failure::ContentEncoding(coding) => {
+                write!(
+                    f,
+                    "Content-Encoding {coding:?}: the stream must not be compressed"
+                )
+            }
+            Failure::Interrupted(_) => {
+                f.write_str("interrupted, and the request is not idempotent so not repeated")
+            }
         }
     }
 }
@@ -248,9 +294,10 @@ impl Error for Failure {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             Failure::Url(e) => Some(e),
+            Failure::Tls(cause) => Some(cause),
             Failure::Redirect(e) => Some(e),
-            Failure::GaveUp { last, .. } => Some(last),
-            Failure::Status(_) | Failure::ContentType(_) => None,
+            Failure::GaveUp { last, .. } | Failure::Interrupted(last) => Some(last),
+            Failure::Status(_) | Failure::ContentType(_) | Failure::ContentEncoding(_) => None,
         }
     }
 }
@@ -280,14 +327,14 @@ mod tests {
             chain(&failure),
             "gave up after 3 failed attempts in a row: network error: connection refused"
         );
-        let invalid = "not a url".parse::<Uri>().unwrap_err();
+        let invalid = Url::parse("not a url").unwrap_err();
         let url = UrlError::Invalid {
             url: "not a url".into(),
             cause: Cause::new(invalid),
         };
         assert_eq!(
             chain(&Failure::Url(url)),
-            "bad URL: \"not a url\" is not a URL that can be fetched: invalid uri character"
+            "bad URL: \"not a url\" is not a URL that can be fetched: relative URL without a base"
         );
     }
 

@@ -8,6 +8,11 @@
 //! `retry` wins over the default), sending `Last-Event-ID` only when the last event ID is not
 //! empty. Everything else ([`Backoff`], attempts, idle timeout, headers per attempt) is opt-in
 //! policy.
+//!
+//! Beyond the spec, any request can open a stream: a method, headers and a body (e.g. a `POST`
+//! with a JSON body, as model-streaming APIs take), recomputed per attempt. A request whose
+//! method is not idempotent is not repeated unless
+//! [`EventSourceBuilder::reconnect_non_idempotent`] says so.
 
 use std::fmt;
 use std::pin::Pin;
@@ -16,7 +21,6 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use http_body_util::BodyDataStream;
-use hyper::body::Incoming;
 use ssewire_parser::{LimitExceeded, Limits};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -25,15 +29,30 @@ use crate::event::Event;
 use crate::stream::EventStream;
 
 mod builder;
+mod connect;
 mod driver;
 mod error;
+#[cfg(feature = "reqwest")]
+mod reqwest;
+mod transport;
 
+#[cfg(feature = "reqwest")]
+pub use self::reqwest::{FromReqwestError, ReqwestTransport};
 pub use builder::{Backoff, EventSourceBuilder};
 pub use error::{Cause, Disconnect, Failure, RedirectError, UrlError};
+pub use transport::{
+    BoxError, HyperTransport, ResponseBody, ResponseFuture, Transport, TransportError,
+};
 
 /// The reconnection time before any `retry` field sets one: 3 seconds, as in Chromium and
 /// Firefox (the spec leaves the default to the user agent).
 pub const DEFAULT_RECONNECTION_TIME: Duration = Duration::from_secs(3);
+
+/// How long an attempt may take to get a response head, connecting and following redirects
+/// included, before it counts as failed ([`Disconnect::ConnectTimeout`]) and the client
+/// reconnects: 30 seconds. A server that accepts and never answers would otherwise hold the
+/// client in CONNECTING for ever.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The most redirects one connection attempt follows, as fetch allows.
 pub const MAX_REDIRECTS: usize = 20;
@@ -131,7 +150,8 @@ impl CloseHandle {
 }
 
 impl EventSource {
-    /// Settings for a client of `url` (`http:` only: no TLS is built in).
+    /// Settings for a client of `url` (`http:`, or `https:` with the `rustls` feature or a
+    /// [`Transport`] that speaks it).
     ///
     /// ```
     /// let _ = ssewire_http::EventSource::builder("http://127.0.0.1:8080/events");
@@ -139,8 +159,17 @@ impl EventSource {
     pub fn builder(url: impl Into<String>) -> EventSourceBuilder {
         EventSourceBuilder {
             url: url.into(),
+            method: http::Method::GET,
+            fixed_headers: http::HeaderMap::new(),
             headers: None,
+            body: None,
+            reconnect_non_idempotent: false,
+            transport: None,
+            proxies: true,
+            repeatable: true,
             reconnection_time: DEFAULT_RECONNECTION_TIME,
+            min_reconnection_time: Duration::ZERO,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             backoff: None,
             max_attempts: None,
             idle_timeout: None,
@@ -208,4 +237,4 @@ impl Stream for EventSource {
     }
 }
 
-pub(super) type Body = EventStream<BodyDataStream<Incoming>>;
+pub(super) type Body = EventStream<BodyDataStream<ResponseBody>>;

@@ -56,9 +56,9 @@ impl Reply {
     }
 }
 
-/// The request heads received so far, in order.
+/// The requests received so far, in order: each one's head and body.
 #[derive(Clone, Default)]
-pub struct Requests(Arc<Mutex<Vec<String>>>);
+pub struct Requests(Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<Vec<u8>>>>);
 
 impl Requests {
     pub fn all(&self) -> Vec<String> {
@@ -76,6 +76,16 @@ impl Requests {
             let (n, v) = line.split_once(':')?;
             n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
         })
+    }
+
+    /// The body of request `i` (read by its `content-length`).
+    pub fn body(&self, i: usize) -> Vec<u8> {
+        self.1.lock().unwrap()[i].clone()
+    }
+
+    /// The request line's method of request `i`.
+    pub fn method(&self, i: usize) -> String {
+        self.all()[i].split(' ').next().unwrap_or("").to_owned()
     }
 
     /// The request line's path of request `i`.
@@ -109,10 +119,29 @@ pub async fn scripted(script: Vec<Reply>) -> (String, Requests) {
                         Ok(k) => head.extend_from_slice(&buf[..k]),
                     }
                 }
-                seen.0
-                    .lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&head).into_owned());
+                let end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                let mut body = head.split_off(end);
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let length = text
+                    .lines()
+                    .find_map(|line| {
+                        let (n, v) = line.split_once(':')?;
+                        n.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                while body.len() < length {
+                    match tcp.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => body.extend_from_slice(&buf[..k]),
+                    }
+                }
+                // Both under one lock order (heads, then bodies) so indices agree.
+                {
+                    let mut heads = seen.0.lock().unwrap();
+                    heads.push(text);
+                    seen.1.lock().unwrap().push(body);
+                }
                 for piece in &reply.pieces {
                     if tcp.write_all(piece).await.is_err() {
                         return;
