@@ -26,7 +26,11 @@ async fn first_data(source: &mut EventSource) -> String {
 #[tokio::test]
 async fn http_proxy_from_the_environment_is_followed_unless_the_builder_opts_out() {
     let (proxy, proxy_requests) = scripted(vec![Reply::events(b"data: proxied\n\n")]).await;
-    let (direct, direct_requests) = scripted(vec![Reply::events(b"data: direct\n\n")]).await;
+    let (direct, direct_requests) = scripted(vec![
+        Reply::events(b"data: direct\n\n"),
+        Reply::events(b"data: direct\n\n"),
+    ])
+    .await;
     for name in [
         "http_proxy",
         "https_proxy",
@@ -39,14 +43,24 @@ async fn http_proxy_from_the_environment_is_followed_unless_the_builder_opts_out
     }
     std::env::set_var("HTTP_PROXY", &proxy);
 
-    let mut source = EventSource::new(format!("{direct}/events"));
+    // A name that is not this machine's (never resolved here: the proxy is asked for it).
+    let mut source = EventSource::new("http://events.example:8080/events");
     assert_eq!(first_data(&mut source).await, "proxied");
-    assert_eq!(proxy_requests.path(0), format!("{direct}/events"));
+    assert_eq!(proxy_requests.path(0), "http://events.example:8080/events");
 
-    let mut source = EventSource::builder(format!("{direct}/events"))
-        .no_proxy()
-        .build();
+    // This machine's own servers are reached directly, whatever the environment says.
+    let mut source = EventSource::new(format!("{direct}/events"));
     assert_eq!(first_data(&mut source).await, "direct");
     assert_eq!(direct_requests.path(0), "/events");
     assert_eq!(proxy_requests.len(), 1);
+
+    // 0.0.0.0 is not a loopback name, so the environment's proxy would get it; Linux
+    // connects to it locally, so with no_proxy() it reaches the direct server.
+    let port = direct.rsplit(':').next().unwrap();
+    let mut source = EventSource::builder(format!("http://0.0.0.0:{port}/events"))
+        .no_proxy()
+        .build();
+    assert_eq!(first_data(&mut source).await, "direct");
+    assert_eq!(direct_requests.path(1), "/events");
+    assert_eq!(proxy_requests.len(), 1, "no_proxy() never asks the proxy");
 }

@@ -31,6 +31,10 @@ pub(super) struct Connector {
     pub(super) tls: Arc<rustls::ClientConfig>,
     /// Which destinations go through which proxy; `None` when proxies are off.
     pub(super) proxy: Option<Arc<Matcher>>,
+    /// Loopback destinations (`localhost`, 127.0.0.0/8, `::1`) skip the proxy: true for the
+    /// environment's proxies, as Go's `ProxyFromEnvironment` does, since a proxy set for
+    /// the outside world cannot reach this machine's own servers; false for one set in code.
+    pub(super) direct_to_loopback: bool,
 }
 
 impl fmt::Debug for Connector {
@@ -47,6 +51,9 @@ impl Connector {
         &self,
         dst: &Uri,
     ) -> Option<hyper_util::client::proxy::matcher::Intercept> {
+        if self.direct_to_loopback && is_loopback(dst) {
+            return None;
+        }
         self.proxy.as_ref()?.intercept(dst)
     }
 
@@ -166,5 +173,46 @@ impl Write for Conn {
 impl Connection for Conn {
     fn connected(&self) -> Connected {
         self.io.connected().proxy(self.proxy)
+    }
+}
+
+/// Whether `dst` names this machine: `localhost` (or a name under it) or a loopback address.
+fn is_loopback(dst: &Uri) -> bool {
+    let Some(host) = dst.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let lower = host.to_ascii_lowercase();
+    lower == "localhost"
+        || lower.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_destinations_are_recognised() {
+        for uri in [
+            "http://localhost:8080/x",
+            "https://LOCALHOST/",
+            "http://api.localhost/",
+            "http://127.0.0.1:3000/",
+            "http://127.9.9.9/",
+            "http://[::1]:3000/",
+        ] {
+            assert!(is_loopback(&uri.parse().unwrap()), "{uri}");
+        }
+        for uri in [
+            "http://example.com/",
+            "http://10.0.0.1/",
+            "http://[::2]/",
+            "http://localhost.example/",
+        ] {
+            assert!(!is_loopback(&uri.parse().unwrap()), "{uri}");
+        }
     }
 }

@@ -122,8 +122,9 @@ impl Error for TransportError {
 /// `ALL_PROXY` and `NO_PROXY` (either case), read when the transport is made. An `http:`
 /// request goes to the proxy in absolute-form; an `https:` one through a `CONNECT` tunnel,
 /// TLS with the server inside it. Credentials in the proxy URL are sent as Basic
-/// `Proxy-Authorization`. [`no_proxy`](Self::no_proxy) turns proxies off;
-/// [`proxy`](Self::proxy) sets one in code.
+/// `Proxy-Authorization`. Requests to this machine (`localhost`, loopback addresses) go
+/// straight to it unless the proxy was set in code. [`no_proxy`](Self::no_proxy) turns
+/// proxies off; [`proxy`](Self::proxy) sets one in code.
 ///
 /// **HTTP/2** multiplexes every stream to one origin on one connection. h2 bounds the memory
 /// of DATA frames received but not yet read (about 2.5 MiB of framing overhead, a frame under
@@ -176,6 +177,7 @@ impl HyperTransport {
                 Connector {
                     http: http_connector(),
                     proxy: Some(Arc::new(Matcher::from_env())),
+                    direct_to_loopback: true,
                 },
                 false,
             )
@@ -205,6 +207,7 @@ impl HyperTransport {
                 http: http_connector(),
                 tls: Arc::new(config),
                 proxy: Some(Arc::new(Matcher::from_env())),
+                direct_to_loopback: true,
             },
             false,
         )
@@ -247,6 +250,7 @@ impl HyperTransport {
             .no(no_proxy.to_owned())
             .build();
         self.connector.proxy = Some(Arc::new(matcher));
+        self.connector.direct_to_loopback = false;
         Self::build(self.connector, self.http2_only)
     }
 
