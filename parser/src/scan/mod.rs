@@ -82,8 +82,7 @@ pub(crate) fn any(block: &[u8; 64]) -> (bool, bool) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let masks = swar::masks(block);
-        (masks.eol != 0, masks.high != 0)
+        swar::Swar.any(block)
     }
 }
 
@@ -144,13 +143,158 @@ pub(crate) trait KernelTask<'i> {
 /// caller should be out of line and entered once per chunk, not per line. The chunk and the
 /// task travel as separate arguments: a task of one or two words then goes in registers, as
 /// the arguments of the two hand-written dispatches this replaced did.
+///
+/// With `std` on x86_64, a kernel forced by `SSEWIRE_KERNEL` or [`force`] runs instead (see
+/// [`KernelName`]); finding out costs one relaxed atomic load per chunk.
 #[inline(always)]
 pub(crate) fn with_best_kernel<'i, T: KernelTask<'i>>(input: &'i [u8], task: T) -> T::Output {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    match forced() {
+        None | Some(KernelName::Avx2) => {}
+        Some(KernelName::Swar) => return task.run(Scan::with_kernel(input, swar::Swar)),
+        Some(KernelName::Sse2) => return task.run(Scan::new(input)),
+    }
     #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
     if let Some(avx2) = avx2::Avx2::detect() {
         return avx2.run(input, task);
     }
     task.run(Scan::new(input))
+}
+
+/// A kernel, by name: for running the parser (and the encoder's split) with one kernel in
+/// particular, so that tests and bug hunts reach each one on a CPU that would pick another.
+/// `SSEWIRE_KERNEL=swar|sse2|avx2` in the environment forces one for the whole process
+/// (read once, at the first chunk; with the `std` feature on x86_64 only); a name this CPU
+/// cannot run, or an unknown one, leaves the choice to the CPU. Results never depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelName {
+    /// The portable kernel, eight bytes at a time in a `u64` (the baseline off x86_64).
+    Swar,
+    /// SSE2, the baseline on x86_64.
+    Sse2,
+    /// AVX2, on x86_64 CPUs that have it.
+    Avx2,
+}
+
+impl KernelName {
+    /// Every kernel, whether or not this CPU runs it.
+    pub const ALL: [KernelName; 3] = [KernelName::Swar, KernelName::Sse2, KernelName::Avx2];
+
+    /// The name `SSEWIRE_KERNEL` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KernelName::Swar => "swar",
+            KernelName::Sse2 => "sse2",
+            KernelName::Avx2 => "avx2",
+        }
+    }
+
+    /// The kernel `name` names, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        KernelName::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Whether this build on this CPU can run the kernel.
+    pub fn is_available(self) -> bool {
+        match self {
+            KernelName::Swar => true,
+            KernelName::Sse2 => cfg!(target_arch = "x86_64"),
+            #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+            KernelName::Avx2 => avx2::Avx2::detect().is_some(),
+            #[cfg(not(all(
+                target_arch = "x86_64",
+                any(feature = "std", target_feature = "avx2")
+            )))]
+            KernelName::Avx2 => false,
+        }
+    }
+}
+
+/// The kernel [`with_best_kernel`] runs now.
+pub fn kernel_in_use() -> KernelName {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if let Some(kernel) = forced() {
+        return kernel;
+    }
+    match cfg!(target_arch = "x86_64") {
+        true if KernelName::Avx2.is_available() => KernelName::Avx2,
+        true => KernelName::Sse2,
+        false => KernelName::Swar,
+    }
+}
+
+/// The kernel forced by `SSEWIRE_KERNEL` or [`force`], if any: what the encoder asks, to split
+/// data the portable way when SWAR is forced.
+#[inline(always)]
+pub fn forced_kernel() -> Option<KernelName> {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    {
+        forced()
+    }
+    #[cfg(not(all(target_arch = "x86_64", feature = "std")))]
+    {
+        None
+    }
+}
+
+/// The forced kernel, `NOT_READ` until the first chunk reads `SSEWIRE_KERNEL`, then `CPU` or
+/// a `KernelName` as `u8`. Relaxed: each value is whole and final, whichever thread wrote it.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+static FORCED: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(NOT_READ);
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+const NOT_READ: u8 = u8::MAX;
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+const CPU: u8 = u8::MAX - 1;
+
+/// The kernel forced on this process, if any.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[inline(always)]
+fn forced() -> Option<KernelName> {
+    use core::sync::atomic::Ordering::Relaxed;
+    let code = match FORCED.load(Relaxed) {
+        NOT_READ => read_forced(),
+        code => code,
+    };
+    KernelName::ALL.get(usize::from(code)).copied()
+}
+
+/// Reads `SSEWIRE_KERNEL` once; out of line, as it runs once per process.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[cold]
+#[inline(never)]
+fn read_forced() -> u8 {
+    use core::sync::atomic::Ordering::Relaxed;
+    let named = std::env::var("SSEWIRE_KERNEL").ok();
+    let code = match named.as_deref().and_then(KernelName::from_name) {
+        Some(kernel) if kernel.is_available() => kernel as u8,
+        _ => CPU,
+    };
+    // A `force` that came first wins over the environment.
+    match FORCED.compare_exchange(NOT_READ, code, Relaxed, Relaxed) {
+        Ok(_) => code,
+        Err(set) => set,
+    }
+}
+
+/// Forces `kernel` on the whole process from the next chunk on (`None`: the CPU's choice
+/// again), overriding `SSEWIRE_KERNEL`. Returns false, changing nothing, when this CPU cannot
+/// run it or the build cannot force kernels (no `std`, or not x86_64, where SWAR is the only
+/// kernel and forcing it is a no-op that returns true).
+pub fn force(kernel: Option<KernelName>) -> bool {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    {
+        let code = match kernel {
+            Some(kernel) if !kernel.is_available() => return false,
+            Some(kernel) => kernel as u8,
+            None => CPU,
+        };
+        FORCED.store(code, core::sync::atomic::Ordering::Relaxed);
+        true
+    }
+    #[cfg(not(all(target_arch = "x86_64", feature = "std")))]
+    {
+        kernel.map_or(true, |kernel| kernel == kernel_in_use())
+    }
 }
 
 /// From `at`, inside a line that already filled a whole block: the first block that may end
@@ -281,7 +425,10 @@ impl<'a, K: Kernel> Scan<'a, K> {
                 // it; or the chunk ends here.
                 continue;
             }
+            let skipped_from = at;
             (at, high) = self.kernel.skip_long_line(self.input, at, high);
+            // Checked in tests: a skip that went backwards would loop here for ever.
+            debug_assert!(at >= skipped_from, "skip_long_line went back");
         }
     }
 }
@@ -315,6 +462,11 @@ mod tests {
     /// `line_end` from a new scan, which the AVX2 kernel (where the CPU has it) must agree with.
     fn line_end_every_kernel(input: &[u8], from: usize) -> Result<(usize, bool), bool> {
         let baseline = Scan::new(input).line_end(from);
+        assert_eq!(
+            Scan::with_kernel(input, swar::Swar).line_end(from),
+            baseline,
+            "SWAR"
+        );
         if let Some(avx2) = avx2_for_tests() {
             assert_eq!(
                 Scan::with_kernel(input, avx2).line_end(from),
@@ -366,6 +518,11 @@ mod tests {
                 assert_eq!(swar::maybe_special(&block), special, "{value:#x}");
                 let exact = (model(&block).eol != 0, model(&block).high != 0);
                 assert_eq!(any(&block), exact, "{value:#x} at {position}");
+                assert_eq!(
+                    swar::Swar.any(&block),
+                    exact,
+                    "SWAR {value:#x} at {position}"
+                );
                 if let Some(avx2) = avx2_for_tests() {
                     assert_eq!(
                         avx2.masks(&block),
@@ -404,6 +561,67 @@ mod tests {
                 assert_eq!(avx2.maybe_special(&block), special_model(&block));
                 assert_eq!(avx2.any(&block), any(&block));
             }
+        }
+    }
+
+    #[test]
+    fn each_kernel_is_named_and_forced_by_its_name() {
+        for kernel in KernelName::ALL {
+            assert_eq!(KernelName::from_name(kernel.as_str()), Some(kernel));
+            assert_eq!(KernelName::ALL[kernel as usize], kernel);
+        }
+        assert_eq!(KernelName::from_name("AVX2"), None);
+        assert_eq!(KernelName::from_name(""), None);
+        assert!(KernelName::Swar.is_available());
+        assert_eq!(
+            KernelName::Sse2.is_available(),
+            cfg!(target_arch = "x86_64")
+        );
+        assert_eq!(
+            KernelName::Avx2.is_available(),
+            avx2_for_tests().is_some() && cfg!(target_arch = "x86_64")
+        );
+    }
+
+    /// Which kernel `with_best_kernel` ran.
+    struct Which;
+
+    impl KernelTask<'_> for Which {
+        type Output = &'static str;
+
+        fn run<K: Kernel>(self, _: Scan<'_, K>) -> &'static str {
+            core::any::type_name::<K>()
+        }
+    }
+
+    #[test]
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    fn forcing_a_kernel_makes_the_dispatch_run_it() {
+        // The one unit test that forces: the others name their kernel, so they do not mind.
+        for kernel in KernelName::ALL.into_iter().filter(|k| k.is_available()) {
+            assert!(force(Some(kernel)));
+            assert_eq!(kernel_in_use(), kernel);
+            assert_eq!(forced_kernel(), Some(kernel));
+            let ran = with_best_kernel(b"", Which);
+            let want = match kernel {
+                KernelName::Swar => "Swar",
+                KernelName::Sse2 => "Baseline",
+                KernelName::Avx2 => "Avx2",
+            };
+            assert!(ran.ends_with(want), "{kernel:?} ran {ran}");
+        }
+        assert!(force(None));
+        assert_eq!(forced_kernel(), None);
+        let best = match avx2_for_tests() {
+            Some(_) => "Avx2",
+            None => "Baseline",
+        };
+        assert!(with_best_kernel(b"", Which).ends_with(best));
+        if avx2_for_tests().is_none() {
+            assert!(
+                !force(Some(KernelName::Avx2)),
+                "AVX2 forced on a CPU without it"
+            );
         }
     }
 
