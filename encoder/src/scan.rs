@@ -78,6 +78,13 @@ pub(crate) fn for_each_line<'t, const IN_PARTS: bool>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
+        // SWAR forced (`SSEWIRE_KERNEL=swar`, the per-kernel tests): the split other targets
+        // run, so it is tested here too. One relaxed load per value that needs a split.
+        #[cfg(feature = "std")]
+        if ssewire_parser::shared::forced_kernel() == Some(ssewire_parser::shared::KernelName::Swar)
+        {
+            return by_calls(text, line);
+        }
         by_blocks::<IN_PARTS>(text, line)
     }
     #[cfg(not(target_arch = "x86_64"))]
