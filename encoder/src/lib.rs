@@ -35,6 +35,9 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+// Tests count splits per thread (`scan::tests`).
+#[cfg(test)]
+extern crate std;
 
 mod field;
 mod scan;
