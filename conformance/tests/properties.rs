@@ -11,7 +11,7 @@ use ssewire_conformance::{reference, Output};
 use ssewire_encoder::{Event, EventId, EventType};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(1000), ..ProptestConfig::default() })]
 
     #[test]
     fn any_chunking_gives_what_the_whole_input_gives(bytes in sse_bytes(), cuts in cuts(8)) {
@@ -77,6 +77,8 @@ fn lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
 }
 
 #[test]
+// Thousands of draws: minutes under Miri, which has no memory to check in them.
+#[cfg_attr(miri, ignore)]
 fn the_generators_reach_every_shape_the_block_kernels_treat_apart() {
     // The kernels work on 64-byte blocks: a property only proves them if its inputs reach the
     // block edges, the long-line skip, and non-ASCII bytes in every lane.

@@ -7,6 +7,14 @@ use proptest::test_runner::TestCaseError;
 use ssewire_conformance::fuzz::{encode_items, Item};
 use ssewire_conformance::{parse_with_ssewire, reference};
 
+/// `default` cases, or `PROPTEST_CASES` when it is set (`scripts/miri.sh` sets a handful).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Bytes that look like an event stream: field names, colons, spaces, every line end, BOM,
 /// NUL, digits, multi-byte and broken UTF-8, glued in any order; and runs of text up to 300
 /// bytes, so lines fill, cross and pass the scan's 64-byte blocks (a line past 128 bytes takes
