@@ -242,9 +242,9 @@ pub fn forced_kernel() -> Option<KernelName> {
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 static FORCED: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(NOT_READ);
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
-const NOT_READ: u8 = u8::MAX;
+const NOT_READ: u8 = 0xFF;
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
-const CPU: u8 = u8::MAX - 1;
+const CPU: u8 = 0xFE;
 
 /// The kernel forced on this process, if any.
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
@@ -264,15 +264,20 @@ fn forced() -> Option<KernelName> {
 #[inline(never)]
 fn read_forced() -> u8 {
     use core::sync::atomic::Ordering::Relaxed;
-    let named = std::env::var("SSEWIRE_KERNEL").ok();
-    let code = match named.as_deref().and_then(KernelName::from_name) {
-        Some(kernel) if kernel.is_available() => kernel as u8,
-        _ => CPU,
-    };
+    let code = choice(std::env::var("SSEWIRE_KERNEL").ok().as_deref());
     // A `force` that came first wins over the environment.
     match FORCED.compare_exchange(NOT_READ, code, Relaxed, Relaxed) {
         Ok(_) => code,
         Err(set) => set,
+    }
+}
+
+/// What `SSEWIRE_KERNEL` set to `name` forces: a kernel this CPU runs, or the CPU's choice.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+fn choice(name: Option<&str>) -> u8 {
+    match name.and_then(KernelName::from_name) {
+        Some(kernel) if kernel.is_available() => kernel as u8,
+        _ => CPU,
     }
 }
 
@@ -312,6 +317,8 @@ fn skip_long_line<K: Kernel>(
 ) -> (usize, u64) {
     while let Some(block) = input.get(at..).and_then(<[u8]>::first_chunk) {
         if high == 0 && !kernel.maybe_special(block) {
+            #[cfg(test)]
+            tests::FILTERED.with(|count| count.set(count.get() + 1));
             at += 64;
             continue;
         }
@@ -459,6 +466,66 @@ mod tests {
     use alloc::vec;
     use alloc::vec::Vec;
 
+    std::thread_local! {
+        /// Blocks of long lines that `maybe_special` let through on this thread: the filter
+        /// exists for speed, so a test counts that plain ASCII takes it.
+        pub(super) static FILTERED: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+
+    /// How many blocks the filter let through while `run` ran.
+    fn filtered(run: impl FnOnce()) -> usize {
+        let before = FILTERED.with(core::cell::Cell::get);
+        run();
+        FILTERED.with(core::cell::Cell::get) - before
+    }
+
+    /// `line_end(from)` on `input` with `kernel`, and the blocks the filter let through.
+    fn filtered_line_end<K: Kernel>(
+        input: &[u8],
+        from: usize,
+        kernel: K,
+    ) -> (Result<(usize, bool), bool>, usize) {
+        let mut end = Err(false);
+        let count = filtered(|| end = Scan::with_kernel(input, kernel).line_end(from));
+        (end, count)
+    }
+
+    /// The checks of the test below, for one kernel.
+    fn check_filtered<K: Kernel>(name: &str, kernel: K) {
+        let mut ascii = vec![b'q'; 64 * 20];
+        ascii.push(b'\n');
+        let mut latin = ascii.clone();
+        latin[5] = 0xE9;
+        // From a block's start: that block is the line's own load, the other nineteen skipped.
+        let run = filtered_line_end(&ascii, 0, kernel);
+        assert_eq!(run, (Ok((1280, true)), 19), "{name}");
+        // A line that starts inside a block already loaded (after a short one): the rest of
+        // that block, then the next block as a whole (a line that started late in a block is
+        // likely to end in the next), then eighteen skipped.
+        let mut after_short = ascii.clone();
+        after_short[2] = b'\n';
+        let mut scan = Scan::with_kernel(&after_short, kernel);
+        assert_eq!(scan.line_end(0), Ok((2, true)), "{name}");
+        let mut second = Err(false);
+        let count = filtered(|| second = scan.line_end(3));
+        assert_eq!((second, count), (Ok((1280, true)), 18), "{name}");
+        // Non-ASCII: the filter is not asked.
+        let run = filtered_line_end(&latin, 0, kernel);
+        assert_eq!(run, (Ok((1280, false)), 0), "{name}");
+    }
+
+    #[test]
+    fn plain_ascii_blocks_of_a_long_line_pass_the_filter_and_others_get_the_exact_question() {
+        // A long line of twenty blocks: plain ASCII passes `maybe_special`'s filter block by
+        // block, and once a high byte made the line non-ASCII the filter is not asked (it
+        // would flag every such block). Counted, as turning the filter off changes only speed.
+        check_filtered("baseline", Baseline);
+        check_filtered("SWAR", swar::Swar);
+        if let Some(avx2) = avx2_for_tests() {
+            check_filtered("AVX2", avx2);
+        }
+    }
+
     /// `line_end` from a new scan, which the AVX2 kernel (where the CPU has it) must agree with.
     fn line_end_every_kernel(input: &[u8], from: usize) -> Result<(usize, bool), bool> {
         let baseline = Scan::new(input).line_end(from);
@@ -523,6 +590,11 @@ mod tests {
                     exact,
                     "SWAR {value:#x} at {position}"
                 );
+                // The kernel values too, not only the functions they call: a filter that always
+                // said "maybe" would change speed, not answers, anywhere else.
+                assert_eq!(Baseline.masks(&block), model(&block), "{value:#x}");
+                assert_eq!(Baseline.maybe_special(&block), special, "{value:#x}");
+                assert_eq!(Baseline.any(&block), exact, "{value:#x} at {position}");
                 if let Some(avx2) = avx2_for_tests() {
                     assert_eq!(
                         avx2.masks(&block),
@@ -581,6 +653,12 @@ mod tests {
             KernelName::Avx2.is_available(),
             avx2_for_tests().is_some() && cfg!(target_arch = "x86_64")
         );
+        // AVX2 is found exactly where the CPU has it (turning detection off changes speed only).
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        assert_eq!(
+            avx2_for_tests().is_some(),
+            std::arch::is_x86_feature_detected!("avx2")
+        );
     }
 
     /// Which kernel `with_best_kernel` ran.
@@ -612,11 +690,23 @@ mod tests {
         }
         assert!(force(None));
         assert_eq!(forced_kernel(), None);
-        let best = match avx2_for_tests() {
-            Some(_) => "Avx2",
-            None => "Baseline",
+        let (best, name) = match avx2_for_tests() {
+            Some(_) => ("Avx2", KernelName::Avx2),
+            None => ("Baseline", KernelName::Sse2),
         };
         assert!(with_best_kernel(b"", Which).ends_with(best));
+        assert_eq!(kernel_in_use(), name);
+        // What the environment variable's values force.
+        for kernel in KernelName::ALL {
+            let code = choice(Some(kernel.as_str()));
+            match kernel.is_available() {
+                true => assert_eq!(code, kernel as u8, "{kernel:?}"),
+                false => assert_eq!(code, CPU, "{kernel:?}"),
+            }
+        }
+        for other in [None, Some(""), Some("SWAR"), Some("avx512"), Some("sse2 ")] {
+            assert_eq!(choice(other), CPU, "{other:?}");
+        }
         if avx2_for_tests().is_none() {
             assert!(
                 !force(Some(KernelName::Avx2)),
