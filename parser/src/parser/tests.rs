@@ -223,3 +223,33 @@ fn lines_of_a_block_begun_in_an_earlier_chunk_take_the_line_fast_path() {
     });
     assert_eq!((blocks, lines), (0, 1));
 }
+
+#[test]
+fn lines_and_data_exactly_at_their_limits_stay_on_the_fast_paths() {
+    // The limits are inclusive: a 16-byte line under a 16-byte line limit, and 10 bytes of data
+    // under a 10-byte data limit, are the fast paths' to take, wherever they sit in the chunk.
+    let limits = Limits::default()
+        .max_line_bytes(16)
+        .max_event_data_bytes(10);
+    let block = b"data: 0123456789\n\n";
+    let mut blocks_input = Vec::new();
+    for _ in 0..5 {
+        blocks_input.extend_from_slice(block);
+    }
+    let mut trace = Trace::new();
+    let taken = fast_paths_taken(|| {
+        trace = through_feed_each(limits, Some(Baseline), &[&b"\n"[..], &blocks_input[..]]);
+    });
+    assert_eq!(taken, (5, 0), "{trace:?}");
+    assert!(trace.iter().all(|step| !step.contains("Err")), "{trace:?}");
+    // The line path, after a carried line: the 16-byte line (not at the chunk's start) and the
+    // blank line.
+    let limits = Limits::default().max_line_bytes(16);
+    let chunks: &[&[u8]] = &[b"\n", b"data: a", b"\ndata: 0123456789\n\n"];
+    let taken = fast_paths_taken(|| trace = through_feed(limits, Some(Baseline), chunks));
+    assert_eq!(taken, (0, 2), "{trace:?}");
+    assert!(
+        trace.iter().any(|step| step.contains("a\\n0123456789")),
+        "{trace:?}"
+    );
+}
