@@ -265,3 +265,32 @@ fn block_sized_data_round_trips_with_a_line_end_or_non_ascii_at_every_position()
         }
     }
 }
+
+/// `encode` reserves once, exactly, for an event whose data is one line (the comment above its
+/// reservation promises so): a Vec that starts empty ends with no spare capacity.
+#[test]
+fn encoding_an_event_of_one_data_line_reserves_exactly_its_bytes() {
+    let long = "v".repeat(300);
+    let events = [
+        Event::new("x"),
+        Event::new("").event_type("tick").unwrap(),
+        Event::new("payload")
+            .event_type("t")
+            .unwrap()
+            .id("42")
+            .unwrap()
+            .retry(1500),
+        Event::without_data().id("12345").unwrap().retry(7),
+        Event::new(&long).id("").unwrap(),
+    ];
+    for event in events {
+        let mut out = Vec::new();
+        event.encode(&mut out);
+        assert_eq!(
+            out.capacity(),
+            out.len(),
+            "{:?}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}
