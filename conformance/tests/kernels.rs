@@ -69,6 +69,19 @@ fn the_corpus_and_the_properties_pass_with_every_kernel_this_cpu_has() {
     if cfg!(target_arch = "x86_64") {
         assert!(kernels.contains(&KernelName::Sse2));
     }
+    // Before anything is forced: the kernel SSEWIRE_KERNEL names if the CPU runs it, else the
+    // CPU's best.
+    let named = std::env::var("SSEWIRE_KERNEL").ok();
+    let from_env = named.as_deref().and_then(KernelName::from_name);
+    let best = match KernelName::Avx2.is_available() {
+        true => KernelName::Avx2,
+        false if cfg!(target_arch = "x86_64") => KernelName::Sse2,
+        false => KernelName::Swar,
+    };
+    let expected = from_env
+        .filter(|kernel| kernel.is_available())
+        .unwrap_or(best);
+    assert_eq!(kernel_in_use(), expected, "SSEWIRE_KERNEL={named:?}");
     let edges = every_lane_of_two_blocks();
     for &kernel in &kernels {
         println!("kernel {}", kernel.as_str());
