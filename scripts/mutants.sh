@@ -24,11 +24,11 @@ if ! cargo mutants --version >/dev/null 2>&1; then
 fi
 
 core_packages=(-p ssewire-parser -p ssewire-encoder -p ssewire-conformance)
-core_tests=(--all-features --lib
+core_tests=(--lib
   --test streaming --test limits --test memory --test roundtrip
   --test corpus --test properties --test kernels --test fuzz_regressions --test snapshots)
 http_packages=(-p ssewire-http)
-http_tests=(--all-features --lib --tests)
+http_tests=(--lib --tests)
 
 # The files asked for, split by the test set they need; other arguments go to cargo-mutants.
 core_files=() http_files=() options=()
@@ -68,14 +68,16 @@ run() {
   # cargo-mutants runs its baseline over the mutated packages only; so the baseline is run
   # here, over the same tests the mutants get.
   echo "== $name: baseline (the test set passes on the unmutated tree)"
-  cargo test --profile mutants "${packages[@]}" "${tests[@]}" >/dev/null
+  cargo test --profile mutants --all-features "${packages[@]}" "${tests[@]}" >/dev/null
   local test_packages=()
   for ((i = 1; i < ${#packages[@]}; i += 2)); do test_packages+=(--test-package "${packages[i]}"); done
   # The timeouts bound the scratch tree's first build (all dependencies) and a mutant that
-  # loops; the tests themselves take a few seconds.
+  # loops; the tests themselves take a few seconds. `--all-features` for every cargo call, so
+  # the test step reuses what the build step built (one build per mutant, not two).
   cargo mutants \
     "${files[@]}" "${test_packages[@]}" --baseline skip \
     --profile mutants --timeout 20 --build-timeout 600 --gitignore true \
+    --cargo-arg=--all-features \
     --output "target/mutants/$name" "${options[@]}" \
     -- "${tests[@]}" || status=$?
 }
