@@ -107,7 +107,7 @@ fn every_kernel_gives_the_steps_of_the_public_api_at_every_chunking() {
     }
     // Under Miri (scripts/miri.sh), a few streams at a few chunkings: it checks memory, not
     // arithmetic, and the full sweep would take it hours.
-    let seeds = if cfg!(miri) { 1..3u64 } else { 1..60u64 };
+    let seeds = if cfg!(miri) { 1..2u64 } else { 1..60u64 };
     for seed in seeds {
         let bytes = stream(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         for limits in [
@@ -117,7 +117,7 @@ fn every_kernel_gives_the_steps_of_the_public_api_at_every_chunking() {
                 .max_event_data_bytes(400),
         ] {
             let sizes = match cfg!(miri) {
-                true => vec![7, 64, bytes.len().max(1)],
+                true => vec![64, bytes.len().max(1)],
                 false => vec![1, 3, 16, 63, 64, 65, 200, bytes.len().max(1)],
             };
             for size in sizes {
@@ -134,16 +134,19 @@ fn every_kernel_gives_the_steps_of_the_public_api_at_every_chunking() {
                     public_each,
                     "feed_each, baseline, seed {seed}, chunks of {size}"
                 );
-                assert_eq!(
-                    through_feed(limits, Some(Swar), &chunks),
-                    public,
-                    "feed, SWAR, seed {seed}, chunks of {size}"
-                );
-                assert_eq!(
-                    through_feed_each(limits, Some(Swar), &chunks),
-                    public_each,
-                    "feed_each, SWAR, seed {seed}, chunks of {size}"
-                );
+                // SWAR has no unsafe code for Miri to check, and takes it minutes.
+                if !cfg!(miri) {
+                    assert_eq!(
+                        through_feed(limits, Some(Swar), &chunks),
+                        public,
+                        "feed, SWAR, seed {seed}, chunks of {size}"
+                    );
+                    assert_eq!(
+                        through_feed_each(limits, Some(Swar), &chunks),
+                        public_each,
+                        "feed_each, SWAR, seed {seed}, chunks of {size}"
+                    );
+                }
                 if let Some(avx2) = avx2 {
                     assert_eq!(
                         through_feed(limits, Some(avx2), &chunks),
