@@ -1,30 +1,42 @@
 #!/usr/bin/env bash
-# Runs the parser's and the encoder's tests under Miri, which checks the unsafe sites
-# (parser/src/scan/sse2.rs and scan/avx2.rs: SSE2 and AVX2 loads, the SSE2 ones also run by the
-# encoder's split; parser/src/utf8.rs: str::from_utf8_unchecked and String::from_utf8_unchecked
-# on bytes the scan found ASCII) for undefined behaviour: out-of-bounds reads, invalid UTF-8 in
-# a str, and so on.
-# Installs the nightly toolchain's miri component if it is missing. Takes a few minutes.
+# Runs the parser's and the encoder's unit tests, and the properties, under Miri, which checks
+# the unsafe sites for undefined behaviour (out-of-bounds reads, invalid UTF-8 in a str, ...):
+# parser/src/scan/sse2.rs and scan/avx2.rs (SSE2 and AVX2 loads; the SSE2 ones are also the
+# encoder's split) and parser/src/utf8.rs (from_utf8_unchecked on bytes the scan found ASCII).
+# Installs the nightly toolchain's miri component if it is missing. Slow: the parser steps take
+# about 2 minutes each, the encoder and the properties steps more than 5 each on the shared 2-core
+# machine (docs/proof.md has the results and what did not finish).
 # Usage: bash scripts/miri.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^miri'; then
-  rustup component add miri --toolchain nightly
+  rustup +nightly component add miri
 fi
-# The SSE2 path (x86_64) and the portable SWAR path (forced with a non-x86_64 target would need a
-# cross std; the SWAR masks are checked against the SSE2 ones and a byte model in the unit tests).
-# streaming.rs runs every kind of line (BOM, CR/LF splits, UTF-8 split across chunks, invalid
-# UTF-8, carried lines, both levels) through both unsafe sites. limits.rs (hostile megabyte inputs)
-# and memory.rs (a counting allocator) are left out: under Miri they take most of an hour and
-# reach no unsafe code that streaming.rs does not.
+# A handful of cases per property: Miri checks memory, not arithmetic, and runs each case
+# thousands of times slower than native code. Isolation off: proptest reads its regressions
+# file from disk.
+export PROPTEST_CASES="${PROPTEST_CASES:-4}"
+export MIRIFLAGS="-Zmiri-disable-isolation ${MIRIFLAGS:-}"
+
+step() { printf '\n== miri: %s\n' "$*"; }
+
+# The SSE2 kernel (the x86_64 baseline) and, forced in the unit tests, SWAR. streaming.rs runs
+# every kind of line (BOM, CR/LF splits, UTF-8 split across chunks, invalid UTF-8, carried
+# lines, both levels) through both unsafe sites. limits.rs (hostile megabyte inputs) and
+# memory.rs (a counting allocator) are left out: under Miri they take most of an hour and reach
+# no unsafe code that streaming.rs does not.
+step "parser: unit tests and streaming.rs (SSE2, SWAR)"
 cargo +nightly miri test -p ssewire-parser --lib --test streaming
-# The AVX2 kernel (parser/src/scan/avx2.rs): the unit tests again, built for AVX2 so that the
-# kernel is known present at compile time and Miri interprets its intrinsics; among them, the
-# test that feeds generated streams through both kernels and compares every step. Its own
-# target directory keeps both builds cached.
+# The AVX2 kernel: Miri reports AVX2 present only in a build for it, where it then interprets
+# the intrinsics; its own target directory keeps both builds cached.
+step "parser: unit tests built for AVX2"
 RUSTFLAGS="-C target-feature=+avx2" CARGO_TARGET_DIR=target/miri-avx2 \
   cargo +nightly miri test -p ssewire-parser --lib
-# The encoder's split (encoder/src/scan.rs), which runs the parser's SSE2 line-end mask on
-# 64-byte blocks (the encoder has no unsafe of its own); its unit tests split text at every
-# line-end position around the block edges, with Miri-sized sweeps.
+# The encoder's split runs the parser's SSE2 line-end mask on 64-byte blocks (the encoder has
+# no unsafe of its own).
+step "encoder: unit tests"
 cargo +nightly miri test -p ssewire-encoder --lib
+# The properties (generated streams, block-edge layouts, encoder round trips) at PROPTEST_CASES
+# cases each, and once per kernel (kernels.rs, whose corpus run is left to the native tests).
+step "properties, and properties per kernel (PROPTEST_CASES=$PROPTEST_CASES)"
+cargo +nightly miri test -p ssewire-conformance --test properties --test kernels

@@ -26,7 +26,8 @@
 //! has one line end inside data); an empty or absent event type arrives as `"message"`; a block
 //! without data ([`Event::without_data`]) dispatches nothing but sets the ID and retry.
 //!
-//! Features: `std` (default; only lets memchr detect CPU features at run time), `bytes`
+//! Features: `std` (default; lets memchr detect CPU features at run time, and `SSEWIRE_KERNEL=swar`
+//! switch the split to the portable one, for tests), `bytes`
 //! (encode into any `bytes::BufMut`). Without `std` the crate is `no_std` + `alloc`.
 #![no_std]
 // The one use of `unsafe` the encoder needs, SSE2 loads for the line-end mask, is the parser's
@@ -34,6 +35,9 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+// Tests count splits per thread (`scan::tests`).
+#[cfg(test)]
+extern crate std;
 
 mod field;
 mod scan;

@@ -76,8 +76,17 @@ pub(crate) fn for_each_line<'t, const IN_PARTS: bool>(
     text: &'t [u8],
     line: impl FnMut(&'t [u8], Part),
 ) {
+    #[cfg(test)]
+    tests::SPLITS.with(|count| count.set(count.get() + 1));
     #[cfg(target_arch = "x86_64")]
     {
+        // SWAR forced (`SSEWIRE_KERNEL=swar`, the per-kernel tests): the split other targets
+        // run, so it is tested here too. One relaxed load per value that needs a split.
+        #[cfg(feature = "std")]
+        if ssewire_parser::shared::forced_kernel() == Some(ssewire_parser::shared::KernelName::Swar)
+        {
+            return by_calls(text, line);
+        }
         by_blocks::<IN_PARTS>(text, line)
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -236,6 +245,59 @@ pub(crate) fn has_control(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+
+    std::thread_local! {
+        /// Calls of `for_each_line` on this thread: `is_short_line` exists so that most values
+        /// skip it, and turning that shortcut off would change speed, not bytes.
+        pub(super) static SPLITS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+
+    /// How many values `encode` split while `run` ran.
+    fn splits(run: impl FnOnce()) -> usize {
+        let before = SPLITS.with(core::cell::Cell::get);
+        run();
+        SPLITS.with(core::cell::Cell::get) - before
+    }
+
+    #[test]
+    fn only_values_a_block_long_or_holding_a_control_byte_are_split() {
+        for len in 0..200 {
+            let plain = "v".repeat(len);
+            let encode = |text: &str| splits(|| crate::Event::new(text).encode(&mut Vec::new()));
+            assert_eq!(encode(&plain), usize::from(len >= BLOCK), "{len}");
+            for odd in ["\n", "\r", "\t", "\0"] {
+                let text = plain.clone() + odd;
+                assert_eq!(encode(&text), 1, "{len} {odd:?}");
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn a_long_line_is_searched_in_windows_from_the_block_two_blocks_past_its_start() {
+        // The long-line search takes over at the first block at least `LONG_LINE` bytes past
+        // the line's start, and hands on a part at each `WINDOW` from there.
+        for start in [0, 1, 2, 63, 64, 65, 100] {
+            let mut text = alloc::vec![b'a'; start + LONG_LINE + 3 * WINDOW];
+            if start > 0 {
+                text[start - 1] = b'\n';
+            }
+            let mut ends = Vec::new();
+            for_each_line::<true>(&text, |part, _| {
+                ends.push(part.as_ptr() as usize + part.len() - text.as_ptr() as usize)
+            });
+            let first_block = (start + LONG_LINE).div_ceil(BLOCK) * BLOCK;
+            let mut want: Vec<usize> = (1..)
+                .map(|k| first_block + k * WINDOW)
+                .take_while(|&end| end < text.len())
+                .collect();
+            want.push(text.len());
+            if start > 0 {
+                want.insert(0, start - 1);
+            }
+            assert_eq!(ends, want, "line from {start}");
+        }
+    }
 
     #[test]
     fn control_bytes_are_found_at_every_position_of_every_length() {

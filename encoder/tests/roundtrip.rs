@@ -232,3 +232,65 @@ fn long_lines_are_copied_in_windows_and_lent_whole_to_the_same_bytes() {
         assert_eq!(events[0].1, expected);
     }
 }
+
+/// Data of 64·k bytes and either side of it (the encoder splits data by 64-byte blocks), with a
+/// line end or a non-ASCII character at every position of the first two blocks: encoded and
+/// parsed back, it is the data with LF for every line end, each line written as one `data`
+/// line (`data:` alone for an empty one).
+#[test]
+fn block_sized_data_round_trips_with_a_line_end_or_non_ascii_at_every_position() {
+    for len in [63, 64, 65, 127, 128, 129, 192] {
+        for at in 0..len.min(130) {
+            for odd in ["\n", "\r", "\r\n", "é", "😀"] {
+                let mut data = "v".repeat(len);
+                if at + odd.len() <= len {
+                    data.replace_range(at..at + odd.len(), odd);
+                }
+                let mut out = Vec::new();
+                Event::new(&data).encode(&mut out);
+                let want = data.replace("\r\n", "\n").replace('\r', "\n");
+                let lines = want.split('\n').count();
+                let data_lines = out
+                    .split(|&b| b == b'\n')
+                    .filter(|l| l.starts_with(b"data:"))
+                    .count();
+                assert_eq!(data_lines, lines, "{len} {at} {odd:?}");
+                let (events, _) = parse(&out);
+                assert_eq!(
+                    events,
+                    [("message".into(), want, String::new())],
+                    "{len} {at} {odd:?}"
+                );
+            }
+        }
+    }
+}
+
+/// `encode` reserves once, exactly, for an event whose data is one line (the comment above its
+/// reservation promises so): a Vec that starts empty ends with no spare capacity.
+#[test]
+fn encoding_an_event_of_one_data_line_reserves_exactly_its_bytes() {
+    let long = "v".repeat(300);
+    let events = [
+        Event::new("x"),
+        Event::new("").event_type("tick").unwrap(),
+        Event::new("payload")
+            .event_type("t")
+            .unwrap()
+            .id("42")
+            .unwrap()
+            .retry(1500),
+        Event::without_data().id("12345").unwrap().retry(7),
+        Event::new(&long).id("").unwrap(),
+    ];
+    for event in events {
+        let mut out = Vec::new();
+        event.encode(&mut out);
+        assert_eq!(
+            out.capacity(),
+            out.len(),
+            "{:?}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}

@@ -242,9 +242,20 @@ async fn backoff_doubles_the_delay_up_to_its_cap_and_an_event_resets_it() {
         .reconnection_time(Duration::from_millis(4))
         .backoff(Backoff::exponential(Duration::from_millis(64)).jitter(false))
         .build();
-    for item in next_n(&mut source, 9).await {
-        if let Ok(SourceEvent::Reconnecting { delay, .. }) = item {
-            assert_eq!(delay, Duration::from_millis(4));
+    // Open, the event, the reconnection, three times over: every delay is the first one again
+    // (a count that went on would give 4, 8, 16).
+    let items = next_n(&mut source, 9).await;
+    for (turn, items) in items.chunks(3).enumerate() {
+        assert!(
+            matches!(items[0], Ok(SourceEvent::Open)),
+            "{turn}: {items:?}"
+        );
+        assert_eq!(data(&items[1]), Some("x"), "{turn}: {items:?}");
+        match &items[2] {
+            Ok(SourceEvent::Reconnecting { delay, .. }) => {
+                assert_eq!(*delay, Duration::from_millis(4), "{turn}")
+            }
+            other => panic!("{turn}: {other:?}"),
         }
     }
 }

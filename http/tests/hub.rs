@@ -138,9 +138,13 @@ async fn a_subscriber_that_falls_behind_its_queue_is_cut_off_not_buffered_for() 
     let mut slow = hub.subscribe(None);
     let mut keeping_up = hub.subscribe(None);
     for i in 1..=10 {
-        publish(&hub, &format!("e{i}"));
-        // This one reads as events come; the other reads nothing.
-        assert!(keeping_up.next().await.is_some());
+        let id = publish(&hub, &format!("e{i}"));
+        // This one reads as events come, each one as published; the other reads nothing.
+        let frame = keeping_up.next().await.expect("the subscription keeps up");
+        assert_eq!(
+            frame.as_bytes(),
+            format!("id: {id}\ndata: e{i}\n\n").as_bytes()
+        );
     }
     assert!(
         slow.next().await.is_none(),

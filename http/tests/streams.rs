@@ -1,6 +1,9 @@
 //! Bytes in, events out, and events in, bytes out, over real TCP on 127.0.0.1: the codec and
 //! the `Stream` adapter under hostile segmentation, and `SseBody` through a hyper server.
 
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,7 +12,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use ssewire_http::{Event, EventStream, SseBody, SseDecoder, SseFrame};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::FramedRead;
 
@@ -60,30 +63,141 @@ async fn serve_pieces(cuts: Vec<usize>) -> TcpStream {
     TcpStream::connect(addr).await.unwrap()
 }
 
+/// An `AsyncRead` that notes the length of every read, so a test can tell how its input was
+/// segmented: loopback TCP may merge writes, and a test of a segmentation that never happened
+/// proves nothing.
+struct Recorded<R> {
+    inner: R,
+    reads: Arc<Mutex<Vec<usize>>>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Recorded<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let read = buf.filled().len() - before;
+        if read > 0 {
+            self.reads.lock().unwrap().push(read);
+        }
+        poll
+    }
+}
+
+/// An in-memory `AsyncRead` that hands out exactly one piece per read: the segmentation is
+/// exact, whatever the machine's load.
+struct Pieces(std::collections::VecDeque<Vec<u8>>);
+
+impl Pieces {
+    fn new(cuts: &[usize]) -> Self {
+        let ends = cuts.iter().copied().chain([INPUT.len()]);
+        let starts = [0].into_iter().chain(cuts.iter().copied());
+        Pieces(
+            starts
+                .zip(ends)
+                .map(|(a, b)| INPUT[a..b].to_vec())
+                .collect(),
+        )
+    }
+}
+
+impl AsyncRead for Pieces {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if let Some(piece) = self.0.pop_front() {
+            buf.put_slice(&piece);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Where the reads of `reads` ended in the input.
+fn boundaries(reads: &[usize]) -> Vec<usize> {
+    reads
+        .iter()
+        .scan(0, |end, read| {
+            *end += read;
+            Some(*end)
+        })
+        .collect()
+}
+
+/// Runs `read` (which parses `INPUT` served over TCP cut at `cuts`, through a `Recorded`) until
+/// the reads show the segmentation asked for: each cut of a one-cut segmentation as a read's
+/// end, or more than one read for the byte-at-a-time one. Every attempt must give the events
+/// of the whole input, and its reads may only end at cuts.
+async fn over_tcp<F, Fut>(cuts: &[usize], read: F)
+where
+    F: Fn(Recorded<TcpStream>) -> Fut,
+    Fut: std::future::Future<Output = Vec<Event>>,
+{
+    for _attempt in 0..20 {
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let tcp = Recorded {
+            inner: serve_pieces(cuts.to_vec()).await,
+            reads: reads.clone(),
+        };
+        assert_eq!(read(tcp).await, expected(), "cut at {cuts:?}");
+        let ends = boundaries(&reads.lock().unwrap());
+        assert_eq!(ends.last(), Some(&INPUT.len()), "{ends:?}");
+        for end in &ends[..ends.len() - 1] {
+            assert!(
+                cuts.contains(end),
+                "a read ended at {end}, not a cut of {cuts:?}"
+            );
+        }
+        let segmented = match cuts.len() {
+            0 => true,
+            1 => ends.contains(&cuts[0]),
+            _ => ends.len() > 1,
+        };
+        if segmented {
+            return;
+        }
+    }
+    panic!("TCP never delivered the input cut at {cuts:?}");
+}
+
 #[tokio::test]
 async fn the_codec_gives_the_same_events_for_every_segmentation_and_drops_the_unterminated() {
     for cuts in segmentations() {
-        let tcp = serve_pieces(cuts.clone()).await;
-        let events: Vec<Event> = FramedRead::new(tcp, SseDecoder::new())
+        // Exactly these pieces, one per read.
+        let events: Vec<Event> = FramedRead::new(Pieces::new(&cuts), SseDecoder::new())
             .map(|item| item.expect("no error on this input"))
             .collect()
             .await;
         assert_eq!(events, expected(), "cut at {cuts:?}");
+        // And over TCP, with the segmentation checked.
+        over_tcp(&cuts, |tcp| {
+            FramedRead::new(tcp, SseDecoder::new())
+                .map(|item| item.expect("no error on this input"))
+                .collect()
+        })
+        .await;
     }
 }
 
 #[tokio::test]
 async fn the_stream_adapter_reads_a_response_body_for_every_segmentation() {
     for cuts in segmentations().into_iter().take(12) {
-        let tcp = serve_pieces(cuts.clone()).await;
-        let chunks = tokio_util::io::ReaderStream::new(tcp);
-        let mut stream = EventStream::new(chunks);
+        let mut stream = EventStream::new(tokio_util::io::ReaderStream::new(Pieces::new(&cuts)));
         let mut events = Vec::new();
         while let Some(item) = stream.next().await {
             events.push(item.unwrap());
         }
         assert_eq!(events, expected(), "cut at {cuts:?}");
         assert_eq!(stream.last_event_id(), "7");
+        over_tcp(&cuts, |tcp| async move {
+            let stream = EventStream::new(tokio_util::io::ReaderStream::new(tcp));
+            stream.map(|item| item.unwrap()).collect().await
+        })
+        .await;
     }
 }
 

@@ -70,8 +70,12 @@ pub use parser::{Parser, Step};
 /// mask (and its `unsafe`) is written once. Hidden from the docs, but semver-bound all the same:
 /// an encoder release accepts any compatible parser release, so an item here changes or goes
 /// only in a release that is incompatible anyway.
+///
+/// Also the kernel switch (`SSEWIRE_KERNEL`, [`shared::force_kernel`]) that the tests of both
+/// crates use to run everything once per kernel.
 #[doc(hidden)]
 pub mod shared {
     #[cfg(target_arch = "x86_64")]
     pub use crate::scan::line_end_mask;
+    pub use crate::scan::{force as force_kernel, forced_kernel, kernel_in_use, KernelName};
 }

@@ -174,31 +174,88 @@ fn the_field_level_limits_every_line_and_goes_on() {
     );
 }
 
+/// Pseudo-random bytes from `alphabet` (one byte at a time) or from `tokens` (whole pieces).
+fn noise(seed: u32, len: usize, pick: impl Fn(u32) -> Vec<u8>) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    let mut out = Vec::new();
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        out.extend(pick(state));
+    }
+    out
+}
+
 #[test]
 fn hostile_inputs_never_panic_and_respect_tiny_limits() {
-    // Every byte value, every line-end mix, short and long, through tiny and unlimited caps.
+    // Every byte value, every line-end mix, short and long, through tiny and unlimited caps:
+    // whatever the chunking, nothing longer than a limit gets through, each error names the
+    // limit it enforced, and a limit that every field exceeds lets no event or retry through.
     let mut inputs: Vec<Vec<u8>> = vec![(0..=255).collect(), vec![b'\r'; 300], vec![b':'; 300]];
+    let alphabet = b"data:event:id:retry: \r\n\r\n\xEF\xBB\xBF\x00\xFF\xC3\xA9123";
+    let tokens: [&[u8]; 12] = [
+        b"data: ",
+        b"data:",
+        b"id: ",
+        b"event: ",
+        b"retry: 12",
+        b"xy",
+        b"\xC3\xA9",
+        b"\xFF",
+        b"\n",
+        b"\r\n",
+        b"\n\n",
+        b"\r",
+    ];
     for seed in 0..50u32 {
-        let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-        let alphabet = b"data:event:id:retry: \r\n\r\n\xEF\xBB\xBF\x00\xFF\xC3\xA9123";
-        inputs.push(
-            (0..200)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    alphabet[state as usize % alphabet.len()]
-                })
-                .collect(),
-        );
+        inputs.push(noise(seed, 200, |r| {
+            vec![alphabet[r as usize % alphabet.len()]]
+        }));
+        inputs.push(noise(seed, 200, |r| {
+            tokens[r as usize % tokens.len()].to_vec()
+        }));
     }
-    for limits in [
-        Limits::default().max_line_bytes(0).max_event_data_bytes(0),
-        Limits::default().max_line_bytes(3).max_event_data_bytes(5),
-        Limits::UNLIMITED,
-    ] {
+    for (line, data) in [(0, 0), (3, 5), (12, 8), (usize::MAX, usize::MAX)] {
+        let limits = Limits::default()
+            .max_line_bytes(line)
+            .max_event_data_bytes(data);
+        let (mut events, mut retries, mut line_errors, mut data_errors) = (0, 0, 0, 0);
         for input in &inputs {
-            run_every_way(limits, input);
+            for seen in run_every_way(limits, input) {
+                match seen {
+                    Seen::Event(event_type, value, id) => {
+                        events += 1;
+                        // A replaced invalid byte is one char for at least one input byte.
+                        assert!(value.chars().count() <= data, "data {value:?} past {data}");
+                        assert!(event_type.chars().count() <= line, "type {event_type:?}");
+                        assert!(id.chars().count() <= line, "id {id:?} past {line}");
+                    }
+                    Seen::Retry(millis) => {
+                        retries += 1;
+                        assert!("retry:".len() + millis.to_string().len() <= line);
+                    }
+                    Seen::Error(Limit::Line, max, _) => {
+                        line_errors += 1;
+                        assert_eq!(max, line);
+                    }
+                    Seen::Error(Limit::EventData, max, _) => {
+                        data_errors += 1;
+                        assert_eq!(max, data);
+                    }
+                    Seen::Error(other, ..) => panic!("{other:?}"),
+                }
+            }
+        }
+        let counts = (events, retries, line_errors, data_errors);
+        match line {
+            // No field fits in 3 bytes: every line but a blank one is refused.
+            0 | 3 => assert!(events + retries == 0 && line_errors > 100, "{counts:?}"),
+            12 => assert!(
+                events > 10 && retries > 10 && line_errors > 10 && data_errors > 0,
+                "{counts:?}"
+            ),
+            _ => assert!(events > 100 && line_errors + data_errors == 0, "{counts:?}"),
         }
     }
 }

@@ -342,3 +342,27 @@ fn feed_each_hands_out_and_keeps_the_same_last_event_ids_as_feed() {
         assert_eq!(each.0, whole.0, "cut at {cut}");
     }
 }
+
+#[test]
+fn an_id_holding_nul_anywhere_is_ignored_however_many_it_holds() {
+    // One NUL or several (an even count included), through the block fast path (whole chunk),
+    // the line fast path (the block begun in an earlier chunk) and the general path (bytes).
+    for id in [&b"a\0b"[..], b"\0\0", b"a\0b\0c", b"\0\0\0\0"] {
+        let mut input = b"id: 1\n\ndata: x\nid: ".to_vec();
+        input.extend_from_slice(id);
+        input.extend_from_slice(b"\n\n");
+        for size in [input.len(), 12, 1] {
+            let mut parser = Parser::new();
+            let mut ids = Vec::new();
+            for chunk in input.chunks(size) {
+                parser.feed_each(chunk, |step| {
+                    if let Ok(Step::Event(event)) = step {
+                        ids.push(event.last_event_id().to_owned());
+                    }
+                });
+            }
+            assert_eq!(ids, ["1"], "{id:?} in chunks of {size}");
+            assert_eq!(parser.last_event_id(), "1", "{id:?} in chunks of {size}");
+        }
+    }
+}

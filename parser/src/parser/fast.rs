@@ -98,6 +98,8 @@ impl Parser {
         }
         // The blank line: commit.
         *pos = at;
+        #[cfg(test)]
+        taken::add(&taken::BLOCKS);
         if let Some(id) = id {
             match LEND_ID {
                 true => *latest_id = Some(id),
@@ -148,11 +150,35 @@ impl Parser {
             };
             self.lines.set_line_start(start);
             let line = &input[start..end];
+            #[cfg(test)]
+            taken::add(&taken::LINES);
             match self.interpret_inline(line, ascii, Some((&mut *data, &mut *event_type))) {
                 Action::Continue => {}
                 Action::TooMuchData(err) => return Some(Err(err)),
                 other => return Some(Ok(other)),
             }
         }
+    }
+}
+
+/// How many blocks and lines the fast paths took on this thread. Turning a fast path off
+/// changes speed, not answers, so tests count (`parser/src/parser/tests.rs`) that the inputs
+/// each path exists for take it.
+#[cfg(test)]
+pub(super) mod taken {
+    use core::cell::Cell;
+
+    std::thread_local! {
+        pub(crate) static BLOCKS: Cell<usize> = const { Cell::new(0) };
+        pub(crate) static LINES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(crate) fn add(counter: &'static std::thread::LocalKey<Cell<usize>>) {
+        counter.with(|count| count.set(count.get() + 1));
+    }
+
+    /// (blocks, lines) so far.
+    pub(crate) fn get() -> (usize, usize) {
+        (BLOCKS.with(Cell::get), LINES.with(Cell::get))
     }
 }

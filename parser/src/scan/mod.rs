@@ -82,8 +82,7 @@ pub(crate) fn any(block: &[u8; 64]) -> (bool, bool) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let masks = swar::masks(block);
-        (masks.eol != 0, masks.high != 0)
+        swar::Swar.any(block)
     }
 }
 
@@ -144,13 +143,163 @@ pub(crate) trait KernelTask<'i> {
 /// caller should be out of line and entered once per chunk, not per line. The chunk and the
 /// task travel as separate arguments: a task of one or two words then goes in registers, as
 /// the arguments of the two hand-written dispatches this replaced did.
+///
+/// With `std` on x86_64, a kernel forced by `SSEWIRE_KERNEL` or [`force`] runs instead (see
+/// [`KernelName`]); finding out costs one relaxed atomic load per chunk.
 #[inline(always)]
 pub(crate) fn with_best_kernel<'i, T: KernelTask<'i>>(input: &'i [u8], task: T) -> T::Output {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    match forced() {
+        None | Some(KernelName::Avx2) => {}
+        Some(KernelName::Swar) => return task.run(Scan::with_kernel(input, swar::Swar)),
+        Some(KernelName::Sse2) => return task.run(Scan::new(input)),
+    }
     #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
     if let Some(avx2) = avx2::Avx2::detect() {
         return avx2.run(input, task);
     }
     task.run(Scan::new(input))
+}
+
+/// A kernel, by name: for running the parser (and the encoder's split) with one kernel in
+/// particular, so that tests and bug hunts reach each one on a CPU that would pick another.
+/// `SSEWIRE_KERNEL=swar|sse2|avx2` in the environment forces one for the whole process
+/// (read once, at the first chunk; with the `std` feature on x86_64 only); a name this CPU
+/// cannot run, or an unknown one, leaves the choice to the CPU. Results never depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelName {
+    /// The portable kernel, eight bytes at a time in a `u64` (the baseline off x86_64).
+    Swar,
+    /// SSE2, the baseline on x86_64.
+    Sse2,
+    /// AVX2, on x86_64 CPUs that have it.
+    Avx2,
+}
+
+impl KernelName {
+    /// Every kernel, whether or not this CPU runs it.
+    pub const ALL: [KernelName; 3] = [KernelName::Swar, KernelName::Sse2, KernelName::Avx2];
+
+    /// The name `SSEWIRE_KERNEL` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KernelName::Swar => "swar",
+            KernelName::Sse2 => "sse2",
+            KernelName::Avx2 => "avx2",
+        }
+    }
+
+    /// The kernel `name` names, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        KernelName::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Whether this build on this CPU can run the kernel.
+    pub fn is_available(self) -> bool {
+        match self {
+            KernelName::Swar => true,
+            KernelName::Sse2 => cfg!(target_arch = "x86_64"),
+            #[cfg(all(target_arch = "x86_64", any(feature = "std", target_feature = "avx2")))]
+            KernelName::Avx2 => avx2::Avx2::detect().is_some(),
+            #[cfg(not(all(
+                target_arch = "x86_64",
+                any(feature = "std", target_feature = "avx2")
+            )))]
+            KernelName::Avx2 => false,
+        }
+    }
+}
+
+/// The kernel [`with_best_kernel`] runs now.
+pub fn kernel_in_use() -> KernelName {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    if let Some(kernel) = forced() {
+        return kernel;
+    }
+    match cfg!(target_arch = "x86_64") {
+        true if KernelName::Avx2.is_available() => KernelName::Avx2,
+        true => KernelName::Sse2,
+        false => KernelName::Swar,
+    }
+}
+
+/// The kernel forced by `SSEWIRE_KERNEL` or [`force`], if any: what the encoder asks, to split
+/// data the portable way when SWAR is forced.
+#[inline(always)]
+pub fn forced_kernel() -> Option<KernelName> {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    {
+        forced()
+    }
+    #[cfg(not(all(target_arch = "x86_64", feature = "std")))]
+    {
+        None
+    }
+}
+
+/// The forced kernel, `NOT_READ` until the first chunk reads `SSEWIRE_KERNEL`, then `CPU` or
+/// a `KernelName` as `u8`. Relaxed: each value is whole and final, whichever thread wrote it.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+static FORCED: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(NOT_READ);
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+const NOT_READ: u8 = 0xFF;
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+const CPU: u8 = 0xFE;
+
+/// The kernel forced on this process, if any.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[inline(always)]
+fn forced() -> Option<KernelName> {
+    use core::sync::atomic::Ordering::Relaxed;
+    let code = match FORCED.load(Relaxed) {
+        NOT_READ => read_forced(),
+        code => code,
+    };
+    KernelName::ALL.get(usize::from(code)).copied()
+}
+
+/// Reads `SSEWIRE_KERNEL` once; out of line, as it runs once per process.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+#[cold]
+#[inline(never)]
+fn read_forced() -> u8 {
+    use core::sync::atomic::Ordering::Relaxed;
+    let code = choice(std::env::var("SSEWIRE_KERNEL").ok().as_deref());
+    // A `force` that came first wins over the environment.
+    match FORCED.compare_exchange(NOT_READ, code, Relaxed, Relaxed) {
+        Ok(_) => code,
+        Err(set) => set,
+    }
+}
+
+/// What `SSEWIRE_KERNEL` set to `name` forces: a kernel this CPU runs, or the CPU's choice.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+fn choice(name: Option<&str>) -> u8 {
+    match name.and_then(KernelName::from_name) {
+        Some(kernel) if kernel.is_available() => kernel as u8,
+        _ => CPU,
+    }
+}
+
+/// Forces `kernel` on the whole process from the next chunk on (`None`: the CPU's choice
+/// again), overriding `SSEWIRE_KERNEL`. Returns false, changing nothing, when this CPU cannot
+/// run it or the build cannot force kernels (no `std`, or not x86_64, where SWAR is the only
+/// kernel and forcing it is a no-op that returns true).
+pub fn force(kernel: Option<KernelName>) -> bool {
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    {
+        let code = match kernel {
+            Some(kernel) if !kernel.is_available() => return false,
+            Some(kernel) => kernel as u8,
+            None => CPU,
+        };
+        FORCED.store(code, core::sync::atomic::Ordering::Relaxed);
+        true
+    }
+    #[cfg(not(all(target_arch = "x86_64", feature = "std")))]
+    {
+        kernel.map_or(true, |kernel| kernel == kernel_in_use())
+    }
 }
 
 /// From `at`, inside a line that already filled a whole block: the first block that may end
@@ -168,6 +317,8 @@ fn skip_long_line<K: Kernel>(
 ) -> (usize, u64) {
     while let Some(block) = input.get(at..).and_then(<[u8]>::first_chunk) {
         if high == 0 && !kernel.maybe_special(block) {
+            #[cfg(test)]
+            tests::FILTERED.with(|count| count.set(count.get() + 1));
             at += 64;
             continue;
         }
@@ -281,7 +432,10 @@ impl<'a, K: Kernel> Scan<'a, K> {
                 // it; or the chunk ends here.
                 continue;
             }
+            let skipped_from = at;
             (at, high) = self.kernel.skip_long_line(self.input, at, high);
+            // Checked in tests: a skip that went backwards would loop here for ever.
+            debug_assert!(at >= skipped_from, "skip_long_line went back");
         }
     }
 }
@@ -312,9 +466,74 @@ mod tests {
     use alloc::vec;
     use alloc::vec::Vec;
 
+    std::thread_local! {
+        /// Blocks of long lines that `maybe_special` let through on this thread: the filter
+        /// exists for speed, so a test counts that plain ASCII takes it.
+        pub(super) static FILTERED: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+
+    /// How many blocks the filter let through while `run` ran.
+    fn filtered(run: impl FnOnce()) -> usize {
+        let before = FILTERED.with(core::cell::Cell::get);
+        run();
+        FILTERED.with(core::cell::Cell::get) - before
+    }
+
+    /// `line_end(from)` on `input` with `kernel`, and the blocks the filter let through.
+    fn filtered_line_end<K: Kernel>(
+        input: &[u8],
+        from: usize,
+        kernel: K,
+    ) -> (Result<(usize, bool), bool>, usize) {
+        let mut end = Err(false);
+        let count = filtered(|| end = Scan::with_kernel(input, kernel).line_end(from));
+        (end, count)
+    }
+
+    /// The checks of the test below, for one kernel.
+    fn check_filtered<K: Kernel>(name: &str, kernel: K) {
+        let mut ascii = vec![b'q'; 64 * 20];
+        ascii.push(b'\n');
+        let mut latin = ascii.clone();
+        latin[5] = 0xE9;
+        // From a block's start: that block is the line's own load, the other nineteen skipped.
+        let run = filtered_line_end(&ascii, 0, kernel);
+        assert_eq!(run, (Ok((1280, true)), 19), "{name}");
+        // A line that starts inside a block already loaded (after a short one): the rest of
+        // that block, then the next block as a whole (a line that started late in a block is
+        // likely to end in the next), then eighteen skipped.
+        let mut after_short = ascii.clone();
+        after_short[2] = b'\n';
+        let mut scan = Scan::with_kernel(&after_short, kernel);
+        assert_eq!(scan.line_end(0), Ok((2, true)), "{name}");
+        let mut second = Err(false);
+        let count = filtered(|| second = scan.line_end(3));
+        assert_eq!((second, count), (Ok((1280, true)), 18), "{name}");
+        // Non-ASCII: the filter is not asked.
+        let run = filtered_line_end(&latin, 0, kernel);
+        assert_eq!(run, (Ok((1280, false)), 0), "{name}");
+    }
+
+    #[test]
+    fn plain_ascii_blocks_of_a_long_line_pass_the_filter_and_others_get_the_exact_question() {
+        // A long line of twenty blocks: plain ASCII passes `maybe_special`'s filter block by
+        // block, and once a high byte made the line non-ASCII the filter is not asked (it
+        // would flag every such block). Counted, as turning the filter off changes only speed.
+        check_filtered("baseline", Baseline);
+        check_filtered("SWAR", swar::Swar);
+        if let Some(avx2) = avx2_for_tests() {
+            check_filtered("AVX2", avx2);
+        }
+    }
+
     /// `line_end` from a new scan, which the AVX2 kernel (where the CPU has it) must agree with.
     fn line_end_every_kernel(input: &[u8], from: usize) -> Result<(usize, bool), bool> {
         let baseline = Scan::new(input).line_end(from);
+        assert_eq!(
+            Scan::with_kernel(input, swar::Swar).line_end(from),
+            baseline,
+            "SWAR"
+        );
         if let Some(avx2) = avx2_for_tests() {
             assert_eq!(
                 Scan::with_kernel(input, avx2).line_end(from),
@@ -366,6 +585,16 @@ mod tests {
                 assert_eq!(swar::maybe_special(&block), special, "{value:#x}");
                 let exact = (model(&block).eol != 0, model(&block).high != 0);
                 assert_eq!(any(&block), exact, "{value:#x} at {position}");
+                assert_eq!(
+                    swar::Swar.any(&block),
+                    exact,
+                    "SWAR {value:#x} at {position}"
+                );
+                // The kernel values too, not only the functions they call: a filter that always
+                // said "maybe" would change speed, not answers, anywhere else.
+                assert_eq!(Baseline.masks(&block), model(&block), "{value:#x}");
+                assert_eq!(Baseline.maybe_special(&block), special, "{value:#x}");
+                assert_eq!(Baseline.any(&block), exact, "{value:#x} at {position}");
                 if let Some(avx2) = avx2_for_tests() {
                     assert_eq!(
                         avx2.masks(&block),
@@ -404,6 +633,85 @@ mod tests {
                 assert_eq!(avx2.maybe_special(&block), special_model(&block));
                 assert_eq!(avx2.any(&block), any(&block));
             }
+        }
+    }
+
+    #[test]
+    fn each_kernel_is_named_and_forced_by_its_name() {
+        for kernel in KernelName::ALL {
+            assert_eq!(KernelName::from_name(kernel.as_str()), Some(kernel));
+            assert_eq!(KernelName::ALL[kernel as usize], kernel);
+        }
+        assert_eq!(KernelName::from_name("AVX2"), None);
+        assert_eq!(KernelName::from_name(""), None);
+        assert!(KernelName::Swar.is_available());
+        assert_eq!(
+            KernelName::Sse2.is_available(),
+            cfg!(target_arch = "x86_64")
+        );
+        assert_eq!(
+            KernelName::Avx2.is_available(),
+            avx2_for_tests().is_some() && cfg!(target_arch = "x86_64")
+        );
+        // AVX2 is found exactly where the CPU has it (turning detection off changes speed only).
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        assert_eq!(
+            avx2_for_tests().is_some(),
+            std::arch::is_x86_feature_detected!("avx2")
+        );
+    }
+
+    /// Which kernel `with_best_kernel` ran.
+    struct Which;
+
+    impl KernelTask<'_> for Which {
+        type Output = &'static str;
+
+        fn run<K: Kernel>(self, _: Scan<'_, K>) -> &'static str {
+            core::any::type_name::<K>()
+        }
+    }
+
+    #[test]
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    fn forcing_a_kernel_makes_the_dispatch_run_it() {
+        // The one unit test that forces: the others name their kernel, so they do not mind.
+        for kernel in KernelName::ALL.into_iter().filter(|k| k.is_available()) {
+            assert!(force(Some(kernel)));
+            assert_eq!(kernel_in_use(), kernel);
+            assert_eq!(forced_kernel(), Some(kernel));
+            let ran = with_best_kernel(b"", Which);
+            let want = match kernel {
+                KernelName::Swar => "Swar",
+                KernelName::Sse2 => "Baseline",
+                KernelName::Avx2 => "Avx2",
+            };
+            assert!(ran.ends_with(want), "{kernel:?} ran {ran}");
+        }
+        assert!(force(None));
+        assert_eq!(forced_kernel(), None);
+        let (best, name) = match avx2_for_tests() {
+            Some(_) => ("Avx2", KernelName::Avx2),
+            None => ("Baseline", KernelName::Sse2),
+        };
+        assert!(with_best_kernel(b"", Which).ends_with(best));
+        assert_eq!(kernel_in_use(), name);
+        // What the environment variable's values force.
+        for kernel in KernelName::ALL {
+            let code = choice(Some(kernel.as_str()));
+            match kernel.is_available() {
+                true => assert_eq!(code, kernel as u8, "{kernel:?}"),
+                false => assert_eq!(code, CPU, "{kernel:?}"),
+            }
+        }
+        for other in [None, Some(""), Some("SWAR"), Some("avx512"), Some("sse2 ")] {
+            assert_eq!(choice(other), CPU, "{other:?}");
+        }
+        if avx2_for_tests().is_none() {
+            assert!(
+                !force(Some(KernelName::Avx2)),
+                "AVX2 forced on a CPU without it"
+            );
         }
     }
 

@@ -1,7 +1,35 @@
 //! The portable kernel, the baseline on every target but x86_64: eight bytes at a time in a
-//! `u64` (SWAR), no `unsafe`. On x86_64 only the tests use it, as a second reference.
+//! `u64` (SWAR), no `unsafe`. On x86_64 it runs only when forced (`SSEWIRE_KERNEL=swar`, as the
+//! per-kernel tests do), so that its code is tested on the CPU the tests run on.
 
-use super::Masks;
+use super::{Kernel, Masks};
+
+/// The SWAR kernel as a [`Kernel`] of its own, for forcing it where SSE2 is the baseline.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Swar;
+
+impl Kernel for Swar {
+    #[inline(always)]
+    fn masks(self, block: &[u8; 64]) -> Masks {
+        masks(block)
+    }
+
+    #[inline(always)]
+    fn maybe_special(self, block: &[u8; 64]) -> bool {
+        maybe_special(block)
+    }
+
+    #[inline(always)]
+    fn any(self, block: &[u8; 64]) -> (bool, bool) {
+        let masks = masks(block);
+        (masks.eol != 0, masks.high != 0)
+    }
+
+    #[inline(never)]
+    fn skip_long_line(self, input: &[u8], at: usize, high: u64) -> (usize, u64) {
+        super::skip_long_line(self, input, at, high)
+    }
+}
 
 const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 const ONES: u64 = 0x0101_0101_0101_0101;
