@@ -145,15 +145,7 @@ impl HubChild {
 
 impl Drop for HubChild {
     fn drop(&mut self) {
-        // Kill, then reap (for up to a second): the driver may exit right after this, and
-        // tokio's orphan reaper would not get to it, leaving a zombie.
-        let _ = self.child.start_kill();
-        for _ in 0..100 {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        kill_and_reap(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -316,14 +308,20 @@ impl RedisChild {
 
 impl Drop for RedisChild {
     fn drop(&mut self) {
-        let _ = self.child.start_kill();
-        for _ in 0..100 {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        kill_and_reap(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Kills `child`, then reaps it (for up to a second): the driver may exit right after this,
+/// and tokio's orphan reaper would not get to it, leaving a zombie.
+fn kill_and_reap(child: &mut Child) {
+    let _ = child.start_kill();
+    for _ in 0..100 {
+        if !matches!(child.try_wait(), Ok(None)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
