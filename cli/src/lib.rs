@@ -17,6 +17,8 @@
 //! | [`serve`] | the client-conformance server |
 
 pub mod adapter;
+pub mod cache;
+pub mod capabilities;
 pub mod commands;
 pub mod encode_checks;
 pub mod matrix;

@@ -4,10 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
-use ssewire_conformance::{Case, CaseResult, Report, Verdict};
+use ssewire_conformance::{Capability, Case, CaseResult, Report, Verdict};
 
+use crate::cache::OutputCache;
+use crate::capabilities::{Capabilities, Mode};
+use crate::encode_checks;
 use crate::suite::{self, chunk_size_name, Settings};
 
 /// One implementation behind the adapter protocol.
@@ -19,6 +24,30 @@ pub struct Implementation {
     pub version: String,
     /// The adapter command line.
     pub command: String,
+    /// What the adapter said of itself (`--capabilities`; version 1 defaults otherwise).
+    pub capabilities: Capabilities,
+}
+
+impl Implementation {
+    /// The language it is written in, as its adapter says (`-` when it does not).
+    pub fn language(&self) -> &str {
+        self.capabilities.language.as_deref().unwrap_or("-")
+    }
+
+    fn parses(&self) -> bool {
+        self.capabilities.has(Mode::Parse)
+    }
+}
+
+/// How an encoder did on the encoder checks.
+#[derive(Clone, Debug, Serialize)]
+pub struct EncodeResult {
+    /// Checks passed.
+    pub passed: usize,
+    /// Checks run.
+    pub total: usize,
+    /// The names of the checks that failed.
+    pub failed: Vec<String>,
 }
 
 /// Every implementation's report on the same cases: plain data, rendered by
@@ -29,39 +58,93 @@ pub struct Matrix {
     pub implementations: Vec<Implementation>,
     /// The chunkings each case ran at (`whole`, `1`, ...).
     pub chunkings: Vec<String>,
-    /// Per implementation (same order), its report; every report lists the same cases.
+    /// Per implementation (same order), its report; every report lists the same cases (all
+    /// not applicable for an implementation that does not parse).
     pub reports: Vec<Report>,
+    /// Per implementation (same order), its encoder checks, when it encodes.
+    pub encoders: Vec<Option<EncodeResult>>,
     /// The cases, in corpus order.
     pub cases: Vec<&'static Case>,
 }
 
 /// Runs every implementation over `cases` with `settings` (its `command` is replaced by each
-/// implementation's). A case an implementation did not finish (its run stopped early) counts
-/// as a timeout for it.
+/// implementation's, and so are the capabilities it lacks). A case an implementation did not
+/// finish (its run stopped early) counts as a timeout for it. With `cache`, each
+/// implementation's adapter outputs are kept in `cache/NAME.jsonl` and reused while its
+/// command and `--capabilities` answer stay the same.
 pub fn run(
     implementations: Vec<Implementation>,
     settings: &Settings,
     cases: &[&'static Case],
+    cache: Option<&Path>,
 ) -> Matrix {
-    let reports = implementations
-        .iter()
-        .map(|implementation| {
-            eprintln!(
-                "matrix: {} ({})",
-                implementation.name, implementation.command
+    let mut reports = Vec::new();
+    let mut encoders = Vec::new();
+    for implementation in &implementations {
+        eprintln!(
+            "matrix: {} ({}): {}",
+            implementation.name,
+            implementation.command,
+            implementation.capabilities.describe()
+        );
+        let caps = &implementation.capabilities;
+        let cache = cache.map(|dir| {
+            let identity = format!(
+                "{}\n{}",
+                implementation.command,
+                serde_json::to_string(caps).unwrap_or_default()
             );
-            let settings = Settings {
-                command: implementation.command.clone(),
-                ..settings.clone()
-            };
+            let file = format!("{}.jsonl", implementation.name.replace(['/', '\\'], "_"));
+            Arc::new(OutputCache::open(dir.join(file), identity))
+        });
+        let settings = Settings {
+            command: implementation.command.clone(),
+            lacks: caps.lacks.clone(),
+            chunk_sizes: if caps.lacks.contains(&Capability::Chunks) {
+                vec![None]
+            } else {
+                settings.chunk_sizes.clone()
+            },
+            cache: cache.clone(),
+            progress: Some(format!("matrix: {}", implementation.name)),
+            ..settings.clone()
+        };
+        let report = if implementation.parses() {
             let run = suite::run(&settings, cases);
             if let Some(why) = &run.stopped_early {
                 eprintln!("matrix: {}: {why}", implementation.name);
             }
             complete(run.report, cases, settings.timeout)
-        })
-        .collect();
+        } else {
+            Report::default()
+        };
+        reports.push(report);
+        encoders.push(caps.has(Mode::Encode).then(|| {
+            let checks = encode_checks::encode_checks(cases);
+            let (text, failed) = encode_checks::run_encode(&settings, &checks);
+            EncodeResult {
+                passed: checks.len() - failed,
+                total: checks.len(),
+                failed: text
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("ENCODE FAIL "))
+                    .map(str::to_owned)
+                    .collect(),
+            }
+        }));
+        if let Some(cache) = &cache {
+            eprintln!(
+                "matrix: {}: {} runs reused from the cache",
+                implementation.name,
+                cache.hits()
+            );
+            if let Err(e) = cache.save() {
+                eprintln!("matrix: cannot save the cache: {e}");
+            }
+        }
+    }
     Matrix {
+        encoders,
         implementations,
         chunkings: settings
             .chunk_sizes
@@ -101,6 +184,7 @@ fn cell(outcome: &CaseResult, all_chunkings: usize) -> String {
         Verdict::Timeout { .. } => "TIMEOUT",
         Verdict::ExpectedFailure => "expected failure",
         Verdict::UnexpectedPass => "unexpected pass",
+        Verdict::NotApplicable { .. } => return "n/a".into(),
         _ => "BUG",
     };
     if outcome.wrong_at.len() == all_chunkings {
@@ -116,6 +200,7 @@ struct Tally {
     fail: usize,
     crash: usize,
     timeout: usize,
+    not_applicable: usize,
 }
 
 impl Tally {
@@ -124,10 +209,15 @@ impl Tally {
             Verdict::Pass | Verdict::ExpectedFailure => self.pass += 1,
             Verdict::Fail { .. } | Verdict::UnexpectedPass => self.fail += 1,
             Verdict::Timeout { .. } => self.timeout += 1,
+            Verdict::NotApplicable { .. } => self.not_applicable += 1,
             _ => self.crash += 1,
         }
     }
 }
+
+/// Where the Markdown links a case name: the case file, relative to `docs/` where the report
+/// is committed.
+const CASE_LINK_PREFIX: &str = "../conformance/cases/";
 
 impl Matrix {
     /// Passes per implementation.
@@ -135,8 +225,9 @@ impl Matrix {
         self.reports[implementation].passed()
     }
 
-    /// The matrix as JSON data: the implementations, the chunkings, and per implementation one
-    /// record per case (`name`, `verdict`, `detail`, `wrong_at`).
+    /// The matrix as JSON data: the implementations (with their capabilities), the chunkings,
+    /// per implementation one record per case (`name`, `verdict`, `detail`, `wrong_at`), and
+    /// the encoder checks.
     pub fn json(&self) -> serde_json::Value {
         let results: Vec<Vec<_>> = self
             .reports
@@ -147,11 +238,29 @@ impl Matrix {
             "implementations": self.implementations,
             "chunkings": self.chunkings,
             "results": results,
+            "encoders": self.encoders,
         })
     }
 
-    /// The matrix as Markdown: a summary per implementation, a pass count per corpus area, and
-    /// the full case-by-implementation table. A cell says `pass`, `FAIL`, `CRASH` or `TIMEOUT`,
+    /// The parsers' column indices, grouped by language in first-seen order.
+    fn parsers_by_language(&self) -> Vec<(&str, Vec<usize>)> {
+        let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, implementation) in self.implementations.iter().enumerate() {
+            if !implementation.parses() {
+                continue;
+            }
+            let language = implementation.language();
+            match groups.iter_mut().find(|(l, _)| *l == language) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((language, vec![i])),
+            }
+        }
+        groups
+    }
+
+    /// The matrix as Markdown: a summary per implementation grouped by language, the encoders,
+    /// a pass count per corpus area, what each adapter declared it lacks, and the full
+    /// case-by-implementation table. A cell says `pass`, `FAIL`, `CRASH`, `TIMEOUT` or `n/a`,
     /// followed by the chunkings that went wrong when not all of them did.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
@@ -159,7 +268,10 @@ impl Matrix {
         let _ = writeln!(
             out,
             "{total} cases, each run whole and in chunks of {} bytes; a case passes only when \
-             every chunking gives exactly the expected events and retries.\n",
+             every chunking gives exactly the expected events and retries. A case that needs \
+             what an adapter declares its library lacks (adapter protocol version 2) is *not \
+             applicable* (n/a) to it: counted apart, never as a failure. Pass rates are over the \
+             applicable cases.\n",
             self.chunkings
                 .iter()
                 .filter(|c| *c != "whole")
@@ -167,23 +279,76 @@ impl Matrix {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        out.push_str("## Summary\n\n| implementation | version | pass | fail | crash | timeout | pass rate |\n|---|---|---:|---:|---:|---:|---:|\n");
-        for (i, implementation) in self.implementations.iter().enumerate() {
-            let mut tally = Tally::default();
-            for outcome in &self.reports[i].results {
-                tally.add(&outcome.verdict);
-            }
-            let _ = writeln!(
+        let groups = self.parsers_by_language();
+        let columns: Vec<usize> = groups.iter().flat_map(|(_, m)| m.clone()).collect();
+        out.push_str("## Summary\n");
+        for (language, members) in &groups {
+            let _ = write!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {:.1}% |",
-                implementation.name,
-                implementation.version,
-                tally.pass,
-                tally.fail,
-                tally.crash,
-                tally.timeout,
-                100.0 * tally.pass as f64 / total.max(1) as f64
+                "\n### {language}\n\n| implementation | version | pass | fail | crash | timeout | n/a | pass rate | lacks |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n"
             );
+            for &i in members {
+                let implementation = &self.implementations[i];
+                let mut tally = Tally::default();
+                for outcome in &self.reports[i].results {
+                    tally.add(&outcome.verdict);
+                }
+                let applicable = total - tally.not_applicable;
+                let lacks: Vec<&str> = implementation
+                    .capabilities
+                    .lacks
+                    .iter()
+                    .map(|c| c.name())
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} | {:.1}% | {} |",
+                    implementation.name,
+                    implementation.version,
+                    tally.pass,
+                    tally.fail,
+                    tally.crash,
+                    tally.timeout,
+                    tally.not_applicable,
+                    100.0 * tally.pass as f64 / applicable.max(1) as f64,
+                    if lacks.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        lacks.join(", ")
+                    }
+                );
+            }
+        }
+
+        if self.encoders.iter().any(Option::is_some) {
+            out.push_str("\n## Encoders\n\nThe corpus's expected events sent to `ADAPTER --encode` as items; this project's parser must read the output back to the same events, and five values the format cannot carry must be refused.\n\n| implementation | language | version | checks passed | failed checks |\n|---|---|---|---:|---|\n");
+            for (i, result) in self.encoders.iter().enumerate() {
+                let Some(result) = result else { continue };
+                let implementation = &self.implementations[i];
+                let mut failed: Vec<String> = result
+                    .failed
+                    .iter()
+                    .take(8)
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                if result.failed.len() > 8 {
+                    failed.push(format!("and {} more", result.failed.len() - 8));
+                }
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {}/{} | {} |",
+                    implementation.name,
+                    implementation.language(),
+                    implementation.version,
+                    result.passed,
+                    result.total,
+                    if failed.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        failed.join(", ")
+                    }
+                );
+            }
         }
 
         let mut areas: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
@@ -192,38 +357,75 @@ impl Matrix {
             let row = areas
                 .entry(area)
                 .or_insert_with(|| vec![(0, 0); self.implementations.len()]);
-            for (i, cell) in row.iter_mut().enumerate() {
-                cell.1 += 1;
-                if self.reports[i].results[c].verdict == Verdict::Pass {
-                    cell.0 += 1;
+            for &i in &columns {
+                let verdict = &self.reports[i].results[c].verdict;
+                if matches!(verdict, Verdict::NotApplicable { .. }) {
+                    continue;
+                }
+                row[i].1 += 1;
+                if *verdict == Verdict::Pass {
+                    row[i].0 += 1;
                 }
             }
         }
-        out.push_str("\n## Passed per corpus area\n\n| area |");
-        for implementation in &self.implementations {
-            let _ = write!(out, " {} |", implementation.name);
+        out.push_str("\n## Passed per corpus area\n\nPassed / applicable cases.\n\n| area |");
+        for &i in &columns {
+            let _ = write!(out, " {} |", self.implementations[i].name);
         }
         out.push_str("\n|---|");
-        out.push_str(&"---:|".repeat(self.implementations.len()));
+        out.push_str(&"---:|".repeat(columns.len()));
+        out.push_str("\n| *language* |");
+        for &i in &columns {
+            let _ = write!(out, " *{}* |", self.implementations[i].language());
+        }
         out.push('\n');
         for (area, row) in &areas {
             let _ = write!(out, "| {area} |");
-            for (passed, total) in row {
-                let _ = write!(out, " {passed}/{total} |");
+            for &i in &columns {
+                let (passed, applicable) = row[i];
+                let _ = write!(out, " {passed}/{applicable} |");
             }
             out.push('\n');
         }
 
-        out.push_str("\n## Every case\n\n| case |");
-        for implementation in &self.implementations {
-            let _ = write!(out, " {} |", implementation.name);
+        let declared: Vec<&Implementation> = self
+            .implementations
+            .iter()
+            .filter(|i| !i.capabilities.lacks.is_empty())
+            .collect();
+        if !declared.is_empty() {
+            out.push_str("\n## What the adapters declare their libraries lack\n\n| implementation | lacks | why |\n|---|---|---|\n");
+            for implementation in declared {
+                for lack in &implementation.capabilities.lacks {
+                    let why = implementation
+                        .capabilities
+                        .why
+                        .get(lack.name())
+                        .map_or("-", String::as_str);
+                    let _ = writeln!(
+                        out,
+                        "| {} | `{lack}` | {} |",
+                        implementation.name,
+                        why.replace('|', "\\|")
+                    );
+                }
+            }
+        }
+
+        out.push_str("\n## Every case\n\nEach case name links to its file: the input and the expected events.\n\n| case |");
+        for &i in &columns {
+            let _ = write!(out, " {} |", self.implementations[i].name);
         }
         out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(self.implementations.len()));
+        out.push_str(&"---|".repeat(columns.len()));
         out.push('\n');
         for (c, case) in self.cases.iter().enumerate() {
-            let _ = write!(out, "| `{}` |", case.name);
-            for i in 0..self.implementations.len() {
+            let _ = write!(
+                out,
+                "| [`{}`]({CASE_LINK_PREFIX}{}.json) |",
+                case.name, case.name
+            );
+            for &i in &columns {
                 let _ = write!(
                     out,
                     " {} |",
@@ -257,6 +459,7 @@ mod tests {
                     name: n.into(),
                     version: format!("{n} 1"),
                     command: n.into(),
+                    capabilities: Capabilities::default(),
                 })
                 .to_vec(),
             chunkings: vec!["whole".into(), "1".into()],
@@ -296,15 +499,26 @@ mod tests {
                 },
             ],
             cases: vec![Case::find(one).unwrap(), Case::find(two).unwrap()],
+            encoders: vec![None, None],
         };
         let md = matrix.markdown();
-        assert!(md.contains("| a | a 1 | 1 | 1 | 0 | 0 | 50.0% |"), "{md}");
-        assert!(md.contains("| b | b 1 | 0 | 0 | 1 | 1 | 0.0% |"), "{md}");
         assert!(
-            md.contains(&format!("| `{two}` | FAIL (1) | TIMEOUT |")),
+            md.contains("| a | a 1 | 1 | 1 | 0 | 0 | 0 | 50.0% | - |"),
             "{md}"
         );
-        assert!(md.contains(&format!("| `{one}` | pass | CRASH |")), "{md}");
+        assert!(
+            md.contains("| b | b 1 | 0 | 0 | 1 | 1 | 0 | 0.0% | - |"),
+            "{md}"
+        );
+        let link = |name: &str| format!("[`{name}`](../conformance/cases/{name}.json)");
+        assert!(
+            md.contains(&format!("| {} | FAIL (1) | TIMEOUT |", link(two))),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!("| {} | pass | CRASH |", link(one))),
+            "{md}"
+        );
         assert!(md.contains("| bom | 1/1 | 0/1 |"), "{md}");
         assert_eq!(matrix.passed(0), 1);
         let json = matrix.json();

@@ -2,12 +2,15 @@
 //! time, each judged against the case, gathered into the library's [`Report`].
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use ssewire_conformance::{escape_truncated, Case, CaseResult, Output, Report, Verdict};
+use ssewire_conformance::{
+    escape_truncated, Capability, Case, CaseResult, Output, Report, Verdict,
+};
 
+use crate::cache::OutputCache;
 use crate::process::{read_outputs, spawn, Finished};
 
 /// A chunk size to run at: `None` is the whole input in one piece.
@@ -46,6 +49,13 @@ pub struct Settings {
     /// Stop the run after this many timeouts in a row: an adapter that hangs on everything
     /// would otherwise take cases × chunk sizes × timeout.
     pub max_consecutive_timeouts: usize,
+    /// What the adapter declared it lacks: cases that need it are not run, and reported as
+    /// not applicable.
+    pub lacks: Vec<Capability>,
+    /// Outputs of earlier runs to reuse, if any.
+    pub cache: Option<Arc<OutputCache>>,
+    /// Print `LABEL: done/total` to stderr as the run goes, if set.
+    pub progress: Option<String>,
 }
 
 /// A finished run: the report, and why it stopped early if it did.
@@ -86,7 +96,11 @@ fn judge(
             return (Verdict::Bug { message }, String::new());
         }
     };
-    let stderr = escape_truncated(&finished.stderr, 2000);
+    let mut stderr = escape_truncated(&finished.stderr, 2000);
+    let notes = notes(&finished.stdout);
+    if !notes.is_empty() {
+        stderr = format!("notes: {notes}; {stderr}");
+    }
     let verdict = if finished.timed_out {
         Verdict::Timeout {
             chunking,
@@ -106,6 +120,18 @@ fn judge(
         }
     };
     (verdict, stderr)
+}
+
+/// The adapter's `{"note":...}` lines, joined: what it said about input its library refused.
+fn notes(stdout: &[u8]) -> String {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| l.contains("\"note\""))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("note").and_then(|n| n.as_str()).map(str::to_owned))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// Runs the adapter once on a trivial event, so that a command that does not start or does
@@ -151,11 +177,18 @@ pub fn probe(settings: &Settings) -> Result<(), String> {
     Err(message)
 }
 
-/// Runs `cases` through the adapter at every chunk size, `jobs` processes at a time.
+/// Runs `cases` through the adapter at every chunk size, `jobs` processes at a time. A case
+/// that needs what the adapter lacks is not run: its verdict is [`Verdict::NotApplicable`].
 pub fn run(settings: &Settings, cases: &[&'static Case]) -> SuiteRun {
+    let needs: Vec<Vec<Capability>> = cases
+        .iter()
+        .map(|c| c.needs_any_of(&settings.lacks))
+        .collect();
     let jobs: Vec<(usize, ChunkSize)> = (0..cases.len())
+        .filter(|&c| needs[c].is_empty())
         .flat_map(|c| settings.chunk_sizes.iter().map(move |&s| (c, s)))
         .collect();
+    let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<(Verdict, String)>>> = Mutex::new(vec![None; jobs.len()]);
     let next = AtomicUsize::new(0);
     let timeouts_in_a_row = AtomicUsize::new(0);
@@ -169,13 +202,27 @@ pub fn run(settings: &Settings, cases: &[&'static Case]) -> SuiteRun {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(c, size)) = jobs.get(i) else { break };
                 let case = cases[c];
-                let finished = spawn(
-                    &settings.command,
-                    &chunk_args(size),
-                    &case.input,
-                    settings.timeout,
-                );
+                let key = OutputCache::key(&case.name, size, &case.input);
+                let cached = settings.cache.as_ref().and_then(|cache| cache.get(&key));
+                let finished = match cached {
+                    Some(finished) => Ok(finished),
+                    None => spawn(
+                        &settings.command,
+                        &chunk_args(size),
+                        &case.input,
+                        settings.timeout,
+                    ),
+                };
+                if let (Some(cache), Ok(finished)) = (&settings.cache, &finished) {
+                    cache.put(key, finished);
+                }
                 let judged = judge(case, size, finished, settings.timeout);
+                let finished_so_far = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(label) = &settings.progress {
+                    if finished_so_far % 250 == 0 || finished_so_far == jobs.len() {
+                        eprintln!("{label}: {finished_so_far}/{} runs", jobs.len());
+                    }
+                }
                 if matches!(judged.0, Verdict::Timeout { .. }) {
                     let row = timeouts_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
                     if row >= settings.max_consecutive_timeouts.max(1) {
@@ -192,8 +239,19 @@ pub fn run(settings: &Settings, cases: &[&'static Case]) -> SuiteRun {
     let per_case = settings.chunk_sizes.len();
     let mut report = Report::default();
     let mut unfinished = 0;
+    let mut first_job = 0;
     for (c, &case) in cases.iter().enumerate() {
-        let runs = &results[c * per_case..(c + 1) * per_case];
+        if !needs[c].is_empty() {
+            report.results.push(CaseResult::new(
+                case,
+                Verdict::NotApplicable {
+                    lacks: needs[c].clone(),
+                },
+            ));
+            continue;
+        }
+        let runs = &results[first_job..first_job + per_case];
+        first_job += per_case;
         if runs.iter().any(Option::is_none) {
             unfinished += 1;
             continue;

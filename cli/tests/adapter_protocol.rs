@@ -30,6 +30,9 @@ fn settings(command: &str, chunk_sizes: Vec<Option<usize>>) -> Settings {
         jobs: 2,
         expected_failures: Vec::new(),
         max_consecutive_timeouts: 10,
+        lacks: Vec::new(),
+        cache: None,
+        progress: None,
     }
 }
 
@@ -203,4 +206,142 @@ fn a_hanging_adapter_stops_the_run_after_the_allowed_timeouts_in_a_row() {
         3,
         "three cases timed out, the rest never ran"
     );
+}
+
+/// `sse-conformance run ARGS`: its exit code and stdout.
+fn run_cli(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sse-conformance"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_declared_lack_makes_the_cases_that_need_it_not_applicable_instead_of_failed() {
+    // The same adapter that drops retry lines, now saying so (protocol version 2), and saying
+    // it takes the whole body only: it records every chunk size it is given.
+    let log = std::env::temp_dir().join(format!("sse-conformance-sizes-{}", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let honest = script(
+        "honest-no-retry",
+        &format!(
+            r#"if [ "$1" = --capabilities ]; then
+  echo '{{"protocol":2,"name":"x","library":"x","version":"1","language":"Shell","modes":["parse"],"lacks":["retry","chunks"],"why":{{"retry":"no callback"}}}}'
+  exit 0
+fi
+echo "[$*]" >> '{}'
+{} "$@" | sed '/"retry"/d'"#,
+            log.display(),
+            own_adapter()
+        ),
+    );
+    let (code, text, stderr) = run_cli(&["run", "--run", "retry/", "--adapter", &honest]);
+    assert_eq!(code, Some(0), "{text}\n{stderr}");
+    let retry_cases: Vec<&Case> = Case::all()
+        .iter()
+        .filter(|c| c.name.starts_with("retry/"))
+        .collect();
+    let loud = retry_cases
+        .iter()
+        .filter(|c| c.expect.iter().any(|o| matches!(o, Output::Retry(_))))
+        .count();
+    let silent = retry_cases.len() - loud;
+    assert!(
+        text.contains(&format!("{loud} cases not applicable")),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("{silent} passed, 0 failed")),
+        "{text}"
+    );
+    assert!(stderr.contains("lacks retry: no callback"), "{stderr}");
+    // Only the whole input: no --chunk-size reached the adapter (the probe is one more run).
+    let sizes = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(sizes.lines().count(), silent + 1, "{sizes}");
+    assert!(sizes.lines().all(|l| l == "[]"), "{sizes}");
+}
+
+#[test]
+fn an_unknown_capability_or_mode_is_an_error_not_a_silent_skip() {
+    for answer in [
+        r#"{"protocol":2,"modes":["parse"],"lacks":["retries"]}"#,
+        r#"{"protocol":2,"modes":["decode"]}"#,
+    ] {
+        let adapter = script(
+            "typo",
+            &format!(
+                "[ \"$1\" = --capabilities ] && echo '{answer}' && exit 0; {} \"$@\"",
+                own_adapter()
+            ),
+        );
+        let (code, text, stderr) = run_cli(&["run", "--run", "retry/", "--adapter", &adapter]);
+        assert_eq!(code, Some(2), "{text}");
+        assert!(stderr.contains("unknown"), "{stderr}");
+    }
+}
+
+#[test]
+fn an_encoder_without_a_parser_is_judged_on_the_encoder_checks_alone() {
+    let encoder_only = script(
+        "encoder-only",
+        &format!(
+            r#"if [ "$1" = --capabilities ]; then echo '{{"protocol":2,"modes":["encode"]}}'; exit 0; fi
+[ "$1" = --encode ] || exit 9
+exec {} "$@""#,
+            own_adapter()
+        ),
+    );
+    let (code, text, stderr) = run_cli(&["run", "--adapter", &encoder_only]);
+    assert_eq!(code, Some(0), "{text}\n{stderr}");
+    let checks = encode_checks(&Case::all().iter().collect::<Vec<_>>()).len();
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("{checks} passed, 0 failed")),
+        "{text}"
+    );
+}
+
+#[test]
+fn note_lines_are_never_judged_and_are_shown_beside_a_failure() {
+    let noting = script(
+        "noting",
+        &format!(
+            r#"echo '{{"note":"retry value refused by the library, ignored"}}'
+{} "$@" | sed '/"retry"/d'"#,
+            own_adapter()
+        ),
+    );
+    let (code, text, _) = run_cli(&[
+        "run",
+        "--run",
+        "retry/",
+        "--adapter",
+        &noting,
+        "--chunk-sizes",
+        "whole",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("notes: retry value refused by the library, ignored"),
+        "{text}"
+    );
+    assert!(!text.contains("CRASH"), "{text}");
+}
+
+#[test]
+fn our_adapter_describes_itself() {
+    let (code, text, _) = run_cli(&["adapter", "--capabilities"]);
+    assert_eq!(code, Some(0));
+    let answer = sse_conformance::capabilities::Capabilities::from_answer(text.as_bytes())
+        .unwrap()
+        .expect("a version 2 answer");
+    assert_eq!(answer.protocol, 2);
+    assert!(answer.lacks.is_empty());
+    assert_eq!(answer.language.as_deref(), Some("Rust"));
 }

@@ -27,6 +27,7 @@
 //! |---|---|
 //! | `fuzz` | [`fuzz`]: the fuzz targets' bodies as plain functions (for `fuzz/` and replay tests) |
 
+mod capability;
 mod case;
 mod escape;
 #[cfg(feature = "fuzz")]
@@ -37,12 +38,13 @@ mod report;
 mod runner;
 mod ssewire;
 
+pub use capability::Capability;
 pub use case::{Case, Output, CASE_FILES};
 pub use escape::{escape, escape_truncated};
 pub use report::{describe_difference, CaseRecord, CaseResult, Failures, Report, Verdict};
 pub use runner::{Chunkings, Runner};
 pub use ssewire::parse_with_ssewire;
 
-/// The adapter protocol, version 1: how an implementation in any language is wrapped in a
+/// The adapter protocol, version 2: how an implementation in any language is wrapped in a
 /// command that the corpus runs through. The same text is `PROTOCOL.md` in this crate.
 pub const PROTOCOL: &str = include_str!("../PROTOCOL.md");

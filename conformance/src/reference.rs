@@ -15,10 +15,34 @@ use crate::Output;
 ///     [Output::Retry(5), Output::event("message", "a\nb", "")],
 /// );
 /// ```
+pub fn parse(input: &[u8]) -> Vec<Output> {
+    trace(input).into_iter().map(|d| d.output).collect()
+}
+
+/// One output of [`trace`], with what its block itself said about the event ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Traced {
+    /// The output, as [`parse`] reports it.
+    pub output: Output,
+    /// For an event: the value of the last valid `id` field in the event's own block (the
+    /// lines since the previous blank line), or `None` when the block had none. Always `None`
+    /// for a retry. The adapter protocol's capabilities are judged from it: an implementation
+    /// that sees only each event's own ID gets the cases where the two differ.
+    pub own_id: Option<String>,
+}
+
+/// Like [`parse`], with each event's own ID ([`Traced::own_id`]) beside it.
+///
+/// ```
+/// use ssewire_conformance::reference;
+/// let traced = reference::trace(b"id: 1\ndata: a\n\ndata: b\n\n");
+/// assert_eq!(traced[0].own_id.as_deref(), Some("1"));
+/// assert_eq!(traced[1].own_id, None); // "b" still carries ID 1, from the block before
+/// ```
 // The nested `if`s mirror the spec's sentences ("if the field value does not contain ..."):
 // a literal transcription is this model's whole point.
 #[allow(clippy::collapsible_match)]
-pub fn parse(input: &[u8]) -> Vec<Output> {
+pub fn trace(input: &[u8]) -> Vec<Traced> {
     // "The stream must then be parsed by ... UTF-8 decode": one leading BOM is stripped, and
     // invalid sequences become U+FFFD.
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
@@ -49,8 +73,11 @@ pub fn parse(input: &[u8]) -> Vec<Output> {
     let mut event_type = String::new();
     let mut last_event_id_buffer = String::new();
     let mut last_event_id = String::new();
+    // Not part of the spec's model: what this block's own `id` fields said (see `Traced`).
+    let mut own_id: Option<String> = None;
     for line in lines {
         if line.is_empty() {
+            let block_id = own_id.take();
             // Dispatch the event.
             // Step 1: set the last event ID string to the last event ID buffer.
             last_event_id.clone_from(&last_event_id_buffer);
@@ -69,7 +96,10 @@ pub fn parse(input: &[u8]) -> Vec<Output> {
             } else {
                 &event_type
             };
-            out.push(Output::event(kind, &data, &last_event_id));
+            out.push(Traced {
+                output: Output::event(kind, &data, &last_event_id),
+                own_id: block_id,
+            });
             // Step 6: reset the data and event type buffers.
             data.clear();
             event_type.clear();
@@ -94,13 +124,17 @@ pub fn parse(input: &[u8]) -> Vec<Output> {
             "id" => {
                 if !value.contains('\0') {
                     last_event_id_buffer = value.to_owned();
+                    own_id = Some(value.to_owned());
                 }
             }
             "retry" => {
                 if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
                     // Values past u64 are implementation-defined; saturate like the parser.
                     let millis = value.parse().unwrap_or(u64::MAX);
-                    out.push(Output::Retry(millis));
+                    out.push(Traced {
+                        output: Output::Retry(millis),
+                        own_id: None,
+                    });
                 }
             }
             _ => {} // Ignored.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::escape::escape_truncated;
-use crate::{Case, Output};
+use crate::{Capability, Case, Output};
 
 /// How one case went.
 ///
@@ -51,11 +51,17 @@ pub enum Verdict {
         /// What went wrong.
         message: String,
     },
+    /// Not run: the case needs what the implementation declared it lacks (adapter protocol
+    /// version 2, `--capabilities`). Neither a pass nor a failure.
+    NotApplicable {
+        /// The lacked capabilities the case needs.
+        lacks: Vec<Capability>,
+    },
 }
 
 impl Verdict {
     /// The verdict's name in reports and JSON: `pass`, `fail`, `crash`, `timeout`,
-    /// `expected-failure`, `unexpected-pass` or `bug`.
+    /// `expected-failure`, `unexpected-pass`, `bug` or `not-applicable`.
     ///
     /// ```
     /// assert_eq!(ssewire_conformance::Verdict::UnexpectedPass.name(), "unexpected-pass");
@@ -69,17 +75,23 @@ impl Verdict {
             Verdict::ExpectedFailure => "expected-failure",
             Verdict::UnexpectedPass => "unexpected-pass",
             Verdict::Bug { .. } => "bug",
+            Verdict::NotApplicable { .. } => "not-applicable",
         }
     }
 
-    /// Whether this verdict fails a run: anything but a pass or an expected failure.
+    /// Whether this verdict fails a run: anything but a pass, an expected failure or a case
+    /// that does not apply.
     ///
     /// ```
     /// use ssewire_conformance::Verdict;
     /// assert!(!Verdict::ExpectedFailure.is_bad() && Verdict::UnexpectedPass.is_bad());
+    /// assert!(!Verdict::NotApplicable { lacks: vec![] }.is_bad());
     /// ```
     pub fn is_bad(&self) -> bool {
-        !matches!(self, Verdict::Pass | Verdict::ExpectedFailure)
+        !matches!(
+            self,
+            Verdict::Pass | Verdict::ExpectedFailure | Verdict::NotApplicable { .. }
+        )
     }
 
     /// The chunking a bad verdict was first seen at, if it names one.
@@ -149,6 +161,15 @@ impl Report {
         self.count(Verdict::is_bad)
     }
 
+    /// Cases not run because the implementation lacks what they need.
+    ///
+    /// ```
+    /// assert_eq!(ssewire_conformance::Report::default().not_applicable(), 0);
+    /// ```
+    pub fn not_applicable(&self) -> usize {
+        self.count(|v| matches!(v, Verdict::NotApplicable { .. }))
+    }
+
     /// Cases listed as expected failures that still fail.
     pub fn expected_failures(&self) -> usize {
         self.count(|v| matches!(v, Verdict::ExpectedFailure))
@@ -197,6 +218,13 @@ impl fmt::Display for Report {
         let expected = self.expected_failures();
         if expected > 0 {
             writeln!(f, "{expected} expected failures still fail")?;
+        }
+        let not_applicable = self.not_applicable();
+        if not_applicable > 0 {
+            writeln!(
+                f,
+                "{not_applicable} cases not applicable: they need what the implementation lacks"
+            )?;
         }
         writeln!(f, "{} passed, {} failed", self.passed(), self.failed())
     }
@@ -298,6 +326,14 @@ impl CaseResult {
             Verdict::Fail { got, .. } => Some(describe_difference(&self.case.expect, got)),
             Verdict::Crash { message, .. } | Verdict::Bug { message } => Some(message.clone()),
             Verdict::Timeout { after, .. } => Some(format!("no exit within {after:?}")),
+            Verdict::NotApplicable { lacks } => Some(format!(
+                "needs what the implementation lacks: {}",
+                lacks
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         };
         CaseRecord {
             name: &self.case.name,

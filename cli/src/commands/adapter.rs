@@ -21,11 +21,29 @@ pub struct AdapterArgs {
     /// carry exits with status 2.
     #[arg(long)]
     encode: bool,
+    /// Print what this adapter is and can do (adapter protocol version 2) and exit.
+    #[arg(long, conflicts_with_all = ["count", "encode"])]
+    capabilities: bool,
 }
 
 pub(super) fn execute(args: AdapterArgs) -> Result<ExitCode, String> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    if args.capabilities {
+        let answer = serde_json::json!({
+            "protocol": 2,
+            "name": "ssewire",
+            "library": "ssewire-parser",
+            "version": env!("CARGO_PKG_VERSION"),
+            "language": "Rust",
+            "modes": ["parse", "count", "encode"],
+            "lacks": [],
+        });
+        return writeln!(out, "{answer}")
+            .and_then(|()| out.flush())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| format!("writing stdout: {e}"));
+    }
     if args.encode {
         let stdin = io::stdin();
         return Ok(match adapter::encode(stdin.lock(), &mut out) {

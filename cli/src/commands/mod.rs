@@ -93,6 +93,9 @@ impl RunOptions {
             ),
             expected_failures,
             max_consecutive_timeouts: self.max_timeouts as usize,
+            lacks: Vec::new(),
+            cache: None,
+            progress: None,
         }
     }
 }

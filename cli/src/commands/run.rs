@@ -8,8 +8,10 @@ use clap::Args;
 use ssewire_conformance::{Case, CaseResult, Report, Verdict};
 
 use super::{list, own_adapter, RunOptions};
+use crate::capabilities::{Capabilities, Mode};
 use crate::encode_checks;
 use crate::suite::{self, chunk_size_name};
+use ssewire_conformance::Capability;
 
 /// Options of `run`.
 #[derive(Debug, Args)]
@@ -48,7 +50,12 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
         Some(command) => command,
         None => own_adapter()?,
     };
-    let settings = args.options.settings(command, expected_failures);
+    let mut settings = args.options.settings(command, expected_failures);
+    let capabilities = Capabilities::query(&settings.command, settings.timeout)?;
+    settings.lacks.clone_from(&capabilities.lacks);
+    if capabilities.lacks.contains(&Capability::Chunks) {
+        settings.chunk_sizes = vec![None];
+    }
     let cases: Vec<&'static Case> = Case::all()
         .iter()
         .filter(|c| args.run.is_empty() || args.run.iter().any(|p| c.name.starts_with(p)))
@@ -59,6 +66,21 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
             "no case matches the --run/--skip filters (the areas: {})",
             list::areas().join(" ")
         ));
+    }
+    eprintln!("adapter: {}", capabilities.describe());
+    if !capabilities.has(Mode::Parse) {
+        // An encoder with no parser is judged on the encoder checks alone.
+        if !capabilities.has(Mode::Encode) {
+            return Err("the adapter's --capabilities lists neither parse nor encode".into());
+        }
+        let checks = encode_checks::encode_checks(&cases);
+        let (text, failed) = encode_checks::run_encode(&settings, &checks);
+        print!("{text}");
+        return Ok(if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
     }
     suite::probe(&settings)?;
     eprintln!(
@@ -82,11 +104,19 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
     if expected > 0 {
         println!("{expected} expected failures still fail");
     }
+    let not_applicable = run.report.not_applicable();
     println!(
-        "corpus: {case_passes} of {} cases pass at every chunk size ({})",
-        run.report.results.len(),
+        "corpus: {case_passes} of {} applicable cases pass at every chunk size ({})",
+        run.report.results.len() - not_applicable,
         sizes.join(", ")
     );
+    if not_applicable > 0 {
+        let lacks: Vec<&str> = settings.lacks.iter().map(|c| c.name()).collect();
+        println!(
+            "{not_applicable} cases not applicable: they need what the adapter lacks ({})",
+            lacks.join(", ")
+        );
+    }
     if let Some(why) = &run.stopped_early {
         println!("{why}");
         failed += 1;
@@ -111,6 +141,7 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
     if let Some(path) = &args.json {
         let doc = serde_json::json!({
             "adapter": settings.command,
+            "capabilities": capabilities,
             "chunk_sizes": sizes,
             "cases": run.report.results.iter().map(CaseResult::record).collect::<Vec<_>>(),
         });
@@ -150,6 +181,9 @@ fn area_summary(report: &Report) -> String {
     for result in &report.results {
         let area = result.case.name.split('/').next().unwrap_or("");
         let entry = areas.entry(area).or_default();
+        if matches!(result.verdict, Verdict::NotApplicable { .. }) {
+            continue;
+        }
         entry.1 += 1;
         if result.verdict == Verdict::Pass {
             entry.0 += 1;
