@@ -345,3 +345,41 @@ fn our_adapter_describes_itself() {
     assert!(answer.lacks.is_empty());
     assert_eq!(answer.language.as_deref(), Some("Rust"));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let mut show = vec!["show"];
+    show.extend(Case::all().iter().map(|c| c.name.as_str()));
+    for args in [
+        &show[..],
+        &["protocol"][..],
+        &["run", "--chunk-sizes", "whole"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sse-conformance"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The pipe is closed here, as `| head -c 16` would.
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        // `protocol` may fit in the pipe before the reader leaves; the others cannot.
+        assert!(
+            status.success() || args[0] == "protocol",
+            "{args:?}: {status}"
+        );
+    }
+}

@@ -117,7 +117,7 @@ pub(super) fn execute(args: MatrixArgs) -> Result<ExitCode, String> {
         Some(path) => {
             std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display()))?
         }
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     if let Some(path) = &args.json {
         let value = serde_json::to_string_pretty(&matrix.json()).map_err(|e| e.to_string())?;

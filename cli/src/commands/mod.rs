@@ -1,6 +1,25 @@
 //! The command line (clap derive): one module per subcommand, and [`RunOptions`], the one set
 //! of options that `run` and `matrix` share.
 
+/// `print!`, except that a reader that has gone away (`show … | head`) ends the program
+/// quietly with status 0, as Unix tools do, where `print!` would panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::commands::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` with [`out!`]'s handling of a closed pipe.
+macro_rules! outln {
+    () => {
+        out!("\n")
+    };
+    ($($arg:tt)*) => {{
+        out!($($arg)*);
+        out!("\n");
+    }};
+}
+
 mod adapter;
 mod list;
 mod matrix;
@@ -135,6 +154,19 @@ fn parse_timeout(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// Writes to stdout for [`out!`]: on a closed pipe the program ends with status 0; on any
+/// other write error, with a message and status 2.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("sse-conformance: writing stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
 /// Runs the parsed command line; errors are printed to stderr with exit status 2.
 pub fn execute(cli: Cli) -> ExitCode {
     let result = match cli.command {
@@ -145,7 +177,7 @@ pub fn execute(cli: Cli) -> ExitCode {
         Command::List(args) => list::execute(args),
         Command::Show(args) => show::execute(args),
         Command::Protocol => {
-            print!("{}", ssewire_conformance::PROTOCOL);
+            out!("{}", ssewire_conformance::PROTOCOL);
             Ok(ExitCode::SUCCESS)
         }
     };

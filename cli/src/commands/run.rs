@@ -75,7 +75,7 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
         }
         let checks = encode_checks::encode_checks(&cases);
         let (text, failed) = encode_checks::run_encode(&settings, &checks);
-        print!("{text}");
+        out!("{text}");
         return Ok(if failed == 0 {
             ExitCode::SUCCESS
         } else {
@@ -89,9 +89,9 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
         settings.command
     );
     let run = suite::run(&settings, &cases);
-    print!("{}", area_summary(&run.report));
-    println!();
-    print!("{}", run.report.failures());
+    out!("{}", area_summary(&run.report));
+    outln!();
+    out!("{}", run.report.failures());
     let sizes: Vec<String> = settings
         .chunk_sizes
         .iter()
@@ -102,23 +102,23 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
     let mut failed = run.report.failed();
     let expected = run.report.expected_failures();
     if expected > 0 {
-        println!("{expected} expected failures still fail");
+        outln!("{expected} expected failures still fail");
     }
     let not_applicable = run.report.not_applicable();
-    println!(
+    outln!(
         "corpus: {case_passes} of {} applicable cases pass at every chunk size ({})",
         run.report.results.len() - not_applicable,
         sizes.join(", ")
     );
     if not_applicable > 0 {
         let lacks: Vec<&str> = settings.lacks.iter().map(|c| c.name()).collect();
-        println!(
+        outln!(
             "{not_applicable} cases not applicable: they need what the adapter lacks ({})",
             lacks.join(", ")
         );
     }
     if let Some(why) = &run.stopped_early {
-        println!("{why}");
+        outln!("{why}");
         failed += 1;
     }
     if args.encode {
@@ -127,10 +127,10 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
         // The checks' own report ends in its own `N passed, M failed`: keep only its failures.
         let details = text.trim_end().rsplit_once('\n').map_or("", |(d, _)| d);
         if !details.is_empty() {
-            println!("{details}");
+            outln!("{details}");
         }
         let encode_passed = checks.len() - encode_failed;
-        println!(
+        outln!(
             "encoder: {encode_passed} of {} checks pass (the corpus's events as round trips, \
              and 5 refusals)",
             checks.len()
@@ -148,7 +148,7 @@ pub(super) fn execute(args: RunArgs) -> Result<ExitCode, String> {
         let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
         std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -100,7 +100,7 @@ pub(super) fn execute(args: ServeArgs) -> Result<ExitCode, String> {
         };
         let results = server.results();
         server.shutdown().await;
-        println!("{results}");
+        outln!("{results}");
         if let Some(path) = &args.markdown {
             std::fs::write(path, results.to_markdown(&client))
                 .map_err(|e| format!("{}: {e}", path.display()))?;

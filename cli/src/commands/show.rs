@@ -17,7 +17,7 @@ pub(super) fn execute(args: ShowArgs) -> Result<ExitCode, String> {
     for name in args.names {
         let case = Case::find(&name)
             .ok_or(format!("no case named {name:?} (see sse-conformance list)"))?;
-        println!(
+        outln!(
             "{}\n  source: {}\n  input ({} bytes):",
             case.name,
             case.source,
@@ -37,19 +37,19 @@ pub(super) fn execute(args: ShowArgs) -> Result<ExitCode, String> {
                         1
                     }
                 });
-            println!("    {}", escape(&rest[..end]));
+            outln!("    {}", escape(&rest[..end]));
             rest = &rest[end..];
             shown += 1;
         }
         if !rest.is_empty() {
-            println!("    … ({} more bytes)", rest.len());
+            outln!("    … ({} more bytes)", rest.len());
         }
-        println!("  expect:");
+        outln!("  expect:");
         if case.expect.is_empty() {
-            println!("    (nothing)");
+            outln!("    (nothing)");
         }
         for output in &case.expect {
-            println!(
+            outln!(
                 "    {}",
                 escape_truncated(output.to_json_line().as_bytes(), 200)
             );
