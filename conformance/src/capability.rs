@@ -18,6 +18,10 @@ use crate::{Case, Output};
 pub enum Capability {
     /// Reporting a `retry` field that sets the reconnection time.
     Retry,
+    /// Reporting a `retry` field on its own: the library gives it only with an event, as a
+    /// property of the next event dispatched (the adapter prints the last such value just
+    /// before that event).
+    RetryWithoutEvent,
     /// Reporting event IDs at all.
     LastEventId,
     /// Keeping the last event ID across blocks: the library reports only the ID set in the
@@ -32,8 +36,9 @@ pub enum Capability {
 
 impl Capability {
     /// Every capability, in the order the protocol lists them.
-    pub const ALL: [Capability; 5] = [
+    pub const ALL: [Capability; 6] = [
         Capability::Retry,
+        Capability::RetryWithoutEvent,
         Capability::LastEventId,
         Capability::IdAcrossBlocks,
         Capability::IdOnlyBlocks,
@@ -51,6 +56,7 @@ impl Capability {
     pub fn name(self) -> &'static str {
         match self {
             Capability::Retry => "retry",
+            Capability::RetryWithoutEvent => "retry-without-event",
             Capability::LastEventId => "last-event-id",
             Capability::IdAcrossBlocks => "id-across-blocks",
             Capability::IdOnlyBlocks => "id-only-blocks",
@@ -77,6 +83,22 @@ impl Capability {
         let events = || case.expect.iter().filter_map(event_id);
         match self {
             Capability::Retry => case.expect.iter().any(|o| matches!(o, Output::Retry(_))),
+            Capability::RetryWithoutEvent => {
+                // What the adapter prints: the last retry since the previous event, before the
+                // next event; a retry after the last event is never seen.
+                let mut pending = None;
+                let mut printed = Vec::new();
+                for output in &case.expect {
+                    match output {
+                        Output::Retry(n) => pending = Some(Output::Retry(*n)),
+                        event => {
+                            printed.extend(pending.take());
+                            printed.push(event.clone());
+                        }
+                    }
+                }
+                printed != case.expect
+            }
             Capability::LastEventId => events().any(|id| !id.is_empty()),
             Capability::IdAcrossBlocks => traced_events(case)
                 .iter()

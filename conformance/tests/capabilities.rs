@@ -10,6 +10,20 @@ use ssewire_conformance::{Capability, Case, Output};
 /// the protocol's instructions to its adapter.
 fn simulate(lack: Capability, input: &[u8]) -> Vec<Output> {
     let traced = reference::trace(input);
+    if lack == Capability::RetryWithoutEvent {
+        let mut pending = None;
+        let mut printed = Vec::new();
+        for Traced { output, .. } in traced {
+            match output {
+                Output::Retry(n) => pending = Some(n),
+                event => {
+                    printed.extend(pending.take().map(Output::Retry));
+                    printed.push(event);
+                }
+            }
+        }
+        return printed;
+    }
     let mut glued = String::new();
     traced
         .into_iter()
