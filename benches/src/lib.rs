@@ -32,6 +32,9 @@ pub trait SseParser {
     const VERSION: &'static str;
     /// How the crate is driven, in a sentence (which API, which runtime, what the wrapper adds).
     const HOW: &'static str;
+    /// What the crate's API cannot express, as the adapter protocol's capabilities (name, why
+    /// in plain words): the matrix reports the cases that need it as not applicable.
+    const LACKS: &'static [(&'static str, &'static str)] = &[];
     /// Parses `chunks` as one whole stream, then ends it, reporting to `sink`.
     fn parse<S: Sink>(chunks: &[Bytes], sink: &mut S);
 }

@@ -1,6 +1,7 @@
-//! `peer-adapter NAME [--chunk-size N] [--count | --encode]`: any implementation wrapped in
-//! `src/peers/` behind `shared/adapter-protocol.md`. `peer-adapter --list` prints the names,
-//! crates and versions, tab-separated, one per line.
+//! `peer-adapter NAME [--chunk-size N] [--count | --encode | --capabilities]`: any
+//! implementation wrapped in `src/peers/` behind `conformance/PROTOCOL.md` (version 2).
+//! `peer-adapter --list` prints the parsers' names, crates, versions and how each is driven,
+//! tab-separated, one per line; `peer-adapter --list-encoders` the encoders that parse nothing.
 
 use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
@@ -9,14 +10,25 @@ use bytes::Bytes;
 use ssewire_benches::peers::{encoders, parsers};
 use ssewire_benches::{chunks, EncodeItem};
 
-const USAGE: &str = "usage: peer-adapter NAME [--chunk-size N] [--count | --encode]
-       peer-adapter --list";
+const USAGE: &str =
+    "usage: peer-adapter NAME [--chunk-size N] [--count | --encode | --capabilities]
+       peer-adapter --list | --list-encoders";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--list") {
         for p in parsers() {
             println!("{}\t{}\t{}\t{}", p.name, p.krate, p.version, p.how);
+        }
+        return ExitCode::SUCCESS;
+    }
+    if args.first().map(String::as_str) == Some("--list-encoders") {
+        let parser_names: Vec<&str> = parsers().iter().map(|p| p.name).collect();
+        for e in encoders()
+            .iter()
+            .filter(|e| !parser_names.contains(&e.name))
+        {
+            println!("{}\t{}\t{}\t{}", e.name, e.krate, e.version, e.how);
         }
         return ExitCode::SUCCESS;
     }
@@ -36,6 +48,7 @@ fn main() -> ExitCode {
                 }
             },
             "--count" => count = true,
+            "--capabilities" => return capabilities(name),
             "--encode" => encode = true,
             other => {
                 eprintln!("unknown argument {other:?}\n{USAGE}");
@@ -80,6 +93,41 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The protocol's `--capabilities` answer. The wrappers glue what their crate leaves to its
+/// caller; what no glue can recover is the crate's `LACKS`.
+fn capabilities(name: &str) -> ExitCode {
+    let parser = parsers().into_iter().find(|p| p.name == name);
+    let encoder = encoders().into_iter().find(|e| e.name == name);
+    let (krate, version) = match (&parser, &encoder) {
+        (Some(p), _) => (p.krate, p.version),
+        (None, Some(e)) => (e.krate, e.version),
+        (None, None) => {
+            eprintln!("no implementation named {name:?}; peer-adapter --list shows them");
+            return ExitCode::from(2);
+        }
+    };
+    let mut modes = Vec::new();
+    if parser.is_some() {
+        modes.extend(["parse", "count"]);
+    }
+    if encoder.is_some() {
+        modes.push("encode");
+    }
+    let lacks = parser.as_ref().map_or(&[][..], |p| p.lacks);
+    let answer = serde_json::json!({
+        "protocol": 2,
+        "name": name,
+        "library": krate,
+        "version": version,
+        "language": "Rust",
+        "modes": modes,
+        "lacks": lacks.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+        "why": lacks.iter().copied().collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    println!("{answer}");
+    ExitCode::SUCCESS
 }
 
 fn run_encode(name: &str) -> ExitCode {

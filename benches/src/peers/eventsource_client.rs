@@ -47,6 +47,10 @@ impl SseParser for Parser {
         body), Client::stream polled with futures::executor::block_on; event_type, data and id \
         used as given (the crate defaults the type and keeps the id); Event::retry reported just \
         before its event; Error::Eof is the normal end, other errors reported";
+    const LACKS: &'static [(&'static str, &'static str)] = &[(
+        "retry-without-event",
+        "a retry reaches the caller only as Event::retry of the event it was in",
+    )];
 
     fn parse<S: Sink>(chunks: &[Bytes], sink: &mut S) {
         let client = ClientBuilder::for_url("http://in-memory.invalid/")

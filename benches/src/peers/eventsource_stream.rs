@@ -23,6 +23,10 @@ impl SseParser for Parser {
     const HOW: &'static str = "Eventsource::eventsource over futures::stream::iter(chunks), polled \
         with futures::executor::block_on; event type, data and last event ID used as the crate \
         gives them; Event::retry reported just before its event; errors reported and polling goes on";
+    const LACKS: &'static [(&'static str, &'static str)] = &[(
+        "retry-without-event",
+        "a retry reaches the caller only as Event::retry of the event it was in",
+    )];
 
     fn parse<S: Sink>(chunks: &[Bytes], sink: &mut S) {
         let source = futures::stream::iter(chunks.iter().cloned().map(Ok::<_, std::io::Error>));

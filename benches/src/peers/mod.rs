@@ -32,6 +32,8 @@ pub struct ParserEntry {
     pub version: &'static str,
     /// [`SseParser::HOW`].
     pub how: &'static str,
+    /// [`SseParser::LACKS`].
+    pub lacks: &'static [(&'static str, &'static str)],
     /// Parses and counts.
     pub count: fn(&[Bytes]) -> Counts,
     /// Parses and writes adapter-protocol JSON lines.
@@ -89,6 +91,7 @@ const fn parser<P: SseParser>() -> ParserEntry {
         krate: P::CRATE,
         version: P::VERSION,
         how: P::HOW,
+        lacks: P::LACKS,
         count: count::<P>,
         json_lines: json_lines::<P>,
     }

@@ -22,6 +22,8 @@ impl SseParser for Parser {
     const HOW: &'static str = "SseParser::new() (no limit), feed(chunk) then next_event() until \
         None, finish() at the end (sans-IO, no runtime); event, data and id used as given; \
         Event::retry reported just before its event";
+    const LACKS: &'static [(&'static str, &'static str)] =
+        &[("retry-without-event", "a retry reaches the caller only as Event::retry of the next event (SseParser::retry() gives just the current value)")];
 
     fn parse<S: Sink>(chunks: &[Bytes], sink: &mut S) {
         let mut parser = Decoder::new();

@@ -22,6 +22,10 @@ impl SseParser for Parser {
         futures::executor::block_on; event, data and id used as given (the crate defaults the \
         type and keeps the id); Event::retry reported just before its event; errors reported \
         and polling goes on";
+    const LACKS: &'static [(&'static str, &'static str)] = &[(
+        "retry-without-event",
+        "a retry reaches the caller only as Event::retry of the event it was in",
+    )];
 
     fn parse<S: Sink>(chunks: &[Bytes], sink: &mut S) {
         let source = futures::stream::iter(chunks.iter().cloned().map(Ok::<_, std::io::Error>));
