@@ -21,14 +21,21 @@ adapter="$root/benches/target/release/peer-adapter"
 
 impls="$(mktemp)"
 trap 'rm -f "$impls"' EXIT
+# The cache knows an adapter by its command line, so each command carries a hash of the code
+# behind it (an environment assignment the shell ignores): editing an adapter reruns it.
+rust_hash="$(sha1sum "$adapter" | cut -c1-12)"
+code_hash() {
+  find "$1" -type f ! -path '*/node_modules/*' ! -path '*/.venv/*' ! -path '*/build/*' \
+    ! -name '*.pyc' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-12
+}
 # ssewire-fields is a benchmark of the field level, not an event parser, and ssewire-each is the
 # same event parser as ssewire through another entry point.
 "$adapter" --list | while IFS=$'\t' read -r name _ _ _; do
   case "$name" in ssewire-fields | ssewire-each) continue ;; esac
-  printf '%s\t%s %s\n' "$name" "$adapter" "$name"
+  printf '%s\tADAPTER_CODE=%s %s %s\n' "$name" "$rust_hash" "$adapter" "$name"
 done >> "$impls"
 "$adapter" --list-encoders | while IFS=$'\t' read -r name _ _ _; do
-  printf '%s\t%s %s\n' "$name" "$adapter" "$name"
+  printf '%s\tADAPTER_CODE=%s %s %s\n' "$name" "$rust_hash" "$adapter" "$name"
 done >> "$impls"
 
 if ! $rust_only; then
@@ -37,7 +44,9 @@ if ! $rust_only; then
   for dir in benches/adapters/*/; do
     [ -f "$dir/install.sh" ] && [ -f "$dir/adapters.tsv" ] || continue
     if bash "$dir/install.sh"; then
-      grep -v '^#' "$dir/adapters.tsv" | grep -v '^[[:space:]]*$' >> "$impls" || true
+      hash="$(code_hash "$dir")"
+      grep -v '^#' "$dir/adapters.tsv" | grep -v '^[[:space:]]*$' |
+        awk -F'\t' -v h="$hash" '{ printf "%s\tADAPTER_CODE=%s %s\n", $1, h, $2 }' >> "$impls" || true
     else
       echo "matrix: installing $dir failed; its adapters are left out" >&2
     fi
@@ -78,6 +87,7 @@ mkdir -p docs
   echo "|---|---|"
   while IFS=$'\t' read -r name command; do
     how="$("$adapter" --list | awk -F'\t' -v n="$name" '$1 == n { print $4 }')"
+    command="${command#ADAPTER_CODE=* }"
     [ -n "$how" ] || how="\`${command//$root\//}\`"
     echo "| $name | ${how//|/\\|} |"
   done < "$impls"
