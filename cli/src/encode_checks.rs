@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use ssewire_conformance::{
-    describe_difference, escape_truncated, parse_with_ssewire, Case, Output,
+    describe_difference, escape_truncated, parse_with_ssewire, Capability, Case, Output,
 };
 
 use crate::process::spawn;
@@ -27,18 +27,23 @@ pub struct EncodeCheck {
 /// Encoder checks derived from the corpus (every case's expected outputs, as items) plus
 /// items the format cannot carry, which must be refused.
 pub fn encode_checks(cases: &[&Case]) -> Vec<EncodeCheck> {
+    encode_checks_lacking(cases, &[]).0
+}
+
+/// [`encode_checks`] for an encoder that lacks `lacks`, and how many checks do not apply to it.
+///
+/// An encoder that can write a `retry` only together with an event
+/// ([`Capability::RetryWithoutEvent`]) gets each retry in the item of the event after it, and a
+/// check whose retry has no event right after it does not apply; one that writes no `retry` at
+/// all ([`Capability::Retry`]) is not given checks with a retry.
+pub fn encode_checks_lacking(cases: &[&Case], lacks: &[Capability]) -> (Vec<EncodeCheck>, usize) {
     let mut checks = Vec::new();
+    let mut not_applicable = 0;
     for case in cases.iter().filter(|c| !c.expect.is_empty()) {
-        let items: String = case
-            .expect
-            .iter()
-            .map(|o| match o {
-                Output::Event { event, data, id } => {
-                    serde_json::json!({ "event": event, "data": data, "id": id }).to_string() + "\n"
-                }
-                Output::Retry(millis) => serde_json::json!({ "retry": millis }).to_string() + "\n",
-            })
-            .collect();
+        let Some(items) = items(&case.expect, lacks) else {
+            not_applicable += 1;
+            continue;
+        };
         checks.push(EncodeCheck {
             name: case.name.clone(),
             items,
@@ -67,7 +72,39 @@ pub fn encode_checks(cases: &[&Case]) -> Vec<EncodeCheck> {
             refuse_last: true,
         });
     }
-    checks
+    (checks, not_applicable)
+}
+
+/// The item lines for `expect`, or `None` when an encoder lacking `lacks` cannot be given them.
+fn items(expect: &[Output], lacks: &[Capability]) -> Option<String> {
+    let has_retry = expect.iter().any(|o| matches!(o, Output::Retry(_)));
+    if has_retry && lacks.contains(&Capability::Retry) {
+        return None;
+    }
+    let merge = lacks.contains(&Capability::RetryWithoutEvent);
+    let mut lines = String::new();
+    let mut pending: Option<u64> = None;
+    for output in expect {
+        match output {
+            Output::Retry(millis) if merge => {
+                if pending.replace(*millis).is_some() {
+                    return None; // two retries before one event
+                }
+            }
+            Output::Retry(millis) => {
+                lines += &(serde_json::json!({ "retry": millis }).to_string() + "\n");
+            }
+            Output::Event { event, data, id } => {
+                let mut item = serde_json::json!({ "event": event, "data": data, "id": id });
+                if let Some(millis) = pending.take() {
+                    item["retry"] = millis.into();
+                }
+                lines += &(item.to_string() + "\n");
+            }
+        }
+    }
+    // A retry after the last event has no event to go with.
+    pending.is_none().then_some(lines)
 }
 
 /// Runs encoder checks through `ADAPTER --encode`, parsing its output with this project's

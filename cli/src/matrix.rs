@@ -46,6 +46,8 @@ pub struct EncodeResult {
     pub passed: usize,
     /// Checks run.
     pub total: usize,
+    /// Checks not given, for lack of what they need.
+    pub not_applicable: usize,
     /// The names of the checks that failed.
     pub failed: Vec<String>,
 }
@@ -120,11 +122,12 @@ pub fn run(
         };
         reports.push(report);
         encoders.push(caps.has(Mode::Encode).then(|| {
-            let checks = encode_checks::encode_checks(cases);
+            let (checks, not_applicable) = encode_checks::encode_checks_lacking(cases, &caps.lacks);
             let (text, failed) = encode_checks::run_encode(&settings, &checks);
             EncodeResult {
                 passed: checks.len() - failed,
                 total: checks.len(),
+                not_applicable,
                 failed: text
                     .lines()
                     .filter_map(|l| l.strip_prefix("ENCODE FAIL "))
@@ -321,7 +324,7 @@ impl Matrix {
         }
 
         if self.encoders.iter().any(Option::is_some) {
-            out.push_str("\n## Encoders\n\nThe corpus's expected events sent to `ADAPTER --encode` as items; this project's parser must read the output back to the same events, and five values the format cannot carry must be refused.\n\n| implementation | language | version | checks passed | failed checks |\n|---|---|---|---:|---|\n");
+            out.push_str("\n## Encoders\n\nThe corpus's expected events sent to `ADAPTER --encode` as items; this project's parser must read the output back to the same events, and five values the format cannot carry must be refused.\n\n| implementation | language | version | checks passed | n/a | failed checks |\n|---|---|---|---:|---:|---|\n");
             for (i, result) in self.encoders.iter().enumerate() {
                 let Some(result) = result else { continue };
                 let implementation = &self.implementations[i];
@@ -336,12 +339,13 @@ impl Matrix {
                 }
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {}/{} | {} |",
+                    "| {} | {} | {} | {}/{} | {} | {} |",
                     implementation.name,
                     implementation.language(),
                     implementation.version,
                     result.passed,
                     result.total,
+                    result.not_applicable,
                     if failed.is_empty() {
                         "-".to_owned()
                     } else {

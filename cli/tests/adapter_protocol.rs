@@ -383,3 +383,40 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
         );
     }
 }
+
+#[test]
+fn an_encoder_that_writes_retry_only_with_an_event_gets_it_in_the_event_item() {
+    let log = std::env::temp_dir().join(format!("sse-conformance-items-{}", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let with_event = script(
+        "retry-with-event",
+        &format!(
+            r#"if [ "$1" = --capabilities ]; then echo '{{"protocol":2,"modes":["encode"],"lacks":["retry-without-event"]}}'; exit 0; fi
+tee -a '{}' | {} "$@""#,
+            log.display(),
+            own_adapter()
+        ),
+    );
+    let (code, text, stderr) = run_cli(&["run", "--adapter", &with_event]);
+    assert_eq!(code, Some(0), "{text}\n{stderr}");
+    let all = encode_checks(&Case::all().iter().collect::<Vec<_>>()).len();
+    let line = text
+        .lines()
+        .find(|l| l.contains("encoder checks not applicable"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let not_applicable: usize = line.split(' ').next().unwrap().parse().unwrap();
+    assert!(not_applicable > 0 && not_applicable < all);
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("{} passed, 0 failed", all - not_applicable)),
+        "{text}"
+    );
+    let items = std::fs::read_to_string(&log).unwrap();
+    assert!(items.lines().any(|l| l.contains("\"retry\"")));
+    for item in items.lines().filter(|l| l.contains("\"retry\"")) {
+        assert!(
+            item.contains("\"data\""),
+            "a retry without an event: {item}"
+        );
+    }
+}
