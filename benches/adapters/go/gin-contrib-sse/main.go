@@ -9,6 +9,7 @@
 //   - retry: the decoder never sets Event.Retry.
 //   - id-across-blocks: Event.Id is the id of the event's own block and "" when the block set
 //     none, so "no id field" and "empty id" cannot be told apart; that own id is printed.
+//
 // Data is an interface{} holding a string; it and the other strings are bytes, decoded for
 // printing as the spec's UTF-8 decode does (common.Text).
 //
