@@ -76,9 +76,21 @@ mkdir -p docs
   echo
   echo "## What each library gets wrong, in plain words"
   echo
-  for findings in benches/src/peers/findings.md benches/adapters/*/*/findings.md; do
+  echo "From the adapters' authors, who ran each library through the corpus; the counts above are"
+  echo "this run's. Each paragraph is the opening of the library's findings.md, which goes on with"
+  echo "how it was measured."
+  echo
+  cat benches/src/peers/findings.md
+  echo
+  # Other languages: the findings.md heading (as ###) and its prose up to the first table or
+  # command listing.
+  for findings in benches/adapters/*/*/findings.md; do
     [ -f "$findings" ] || continue
-    cat "$findings"
+    awk -v path="${findings#benches/adapters/}" '
+      NR == 1 && /^#/ { sub(/^#+ */, ""); print "### " $0 " ([findings](../benches/adapters/" path "))"; next }
+      /^\|/ || /^Commands/ || /^    / { exit }
+      { print }
+    ' "$findings"
     echo
   done
   echo "## How each implementation is driven"
