@@ -14,6 +14,10 @@ import json
 import sys
 
 
+def _line(value):
+    return json.dumps(value, separators=(",", ":")) + "\n"
+
+
 class Refused(Exception):
     """The library refused an item in encode mode: exit status 2, the reason on stderr."""
 
@@ -31,26 +35,26 @@ class Output:
             self._events += 1
             self._bytes += len(data.encode("utf-8", "surrogatepass"))
         else:
-            self._write(json.dumps({"event": event, "data": data, "id": id}, separators=(",", ":")) + "\n")
+            self._write(_line({"event": event, "data": data, "id": id}))
 
     def retry(self, millis):
         if self._count:
             self._retries += 1
         else:
-            self._write(json.dumps({"retry": millis}, separators=(",", ":")) + "\n")
+            self._write(_line({"retry": millis}))
 
     def note(self, text):
         if not self._count:
-            self._write(json.dumps({"note": text}, separators=(",", ":")) + "\n")
+            self._write(_line({"note": text}))
 
     def error(self, text):
         if not self._count:
-            self._write(json.dumps({"error": text}, separators=(",", ":")) + "\n")
+            self._write(_line({"error": text}))
 
     def finish(self):
         if self._count:
             totals = {"events": self._events, "retries": self._retries, "data_bytes": self._bytes}
-            self._write(json.dumps(totals, separators=(",", ":")) + "\n")
+            self._write(_line(totals))
         sys.stdout.flush()
 
 
@@ -67,7 +71,7 @@ def _capabilities(caps):
         "lacks": sorted(caps.get("why", {})),
         "why": caps.get("why", {}),
     }
-    sys.stdout.write(json.dumps(line, separators=(",", ":")) + "\n")
+    sys.stdout.write(_line(line))
 
 
 def _usage(text):
