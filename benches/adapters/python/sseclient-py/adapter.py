@@ -12,7 +12,7 @@ What the caller gets: `Event` with `event` (defaulted to "message"), `data`, `id
 - Retry: the library hands the raw text and leaves its meaning to the caller; the adapter does
   what the spec asks of the caller (a value of only ASCII digits sets the reconnection time) and
   prints it just before the event it came with. A retry in a block without data never reaches
-  the caller (not declared: the field is reported when it comes with an event).
+  the caller: declared `retry-without-event`.
 - It decodes each line with strict UTF-8: invalid UTF-8 raises UnicodeDecodeError inside the
   generator, which ends it; the adapter prints a note and stops there.
 """
@@ -48,6 +48,8 @@ sse_adapter.main(
         "why": {
             "id-only-blocks": "events() yields only blocks with data, so an id set in a block "
             "that dispatches nothing never reaches the caller",
+            "retry-without-event": "a retry reaches the caller only as Event.retry of a block "
+            "with data",
         },
     },
     parse=parse,
