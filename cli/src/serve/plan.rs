@@ -194,7 +194,7 @@ pub(crate) fn build(options: &ServeOptions, endpoints: &Endpoints) -> Built {
     for &segmentation in &options.segmentations {
         let admitted = Case::all().iter().filter(|case| {
             let filter = options.filter.as_deref();
-            filter.map_or(true, |f| case.name.contains(f))
+            filter.is_none_or(|f| case.name.contains(f))
         });
         for case in admitted {
             let id = format!("{}/{}", segmentation.name(), case.name);
@@ -217,7 +217,7 @@ pub(crate) fn build(options: &ServeOptions, endpoints: &Endpoints) -> Built {
         .into_iter()
         .filter(|s| {
             let filter = options.scenario_filter.as_deref();
-            filter.map_or(true, |f| s.id.contains(f))
+            filter.is_none_or(|f| s.id.contains(f))
         })
         .collect();
     let scenario_entries = scenarios
