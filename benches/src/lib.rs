@@ -6,6 +6,8 @@
 //! `peer-adapter` binary, which puts each implementation behind `shared/adapter-protocol.md` so
 //! `sse-conformance matrix` can run the corpus through it.
 
+#[cfg(feature = "clients")]
+pub mod clients;
 pub mod peers;
 pub mod workloads;
 

@@ -3,11 +3,14 @@
 
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
+use std::time::Duration;
+
+use futures_util::StreamExt;
 use sse_conformance::serve::{
-    run_ours, run_ours_with, ClientReport, Segmentation, ServeOptions, Server,
+    run_ours, run_ours_with, ClientReport, Results, Segmentation, ServeOptions, Server, TestCa,
 };
 use ssewire_conformance::Output;
-use ssewire_http::HyperTransport;
+use ssewire_http::{EventSource, HyperTransport, SourceEvent};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_passes_every_scenario_and_every_case_at_every_segmentation() {
@@ -44,40 +47,13 @@ async fn our_client_passes_every_scenario_and_every_case_over_h2c() {
 /// The same plan over TLS (HTTP/2 by ALPN), with a CA made for the test.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_client_passes_every_scenario_and_every_case_over_https() {
-    // rustls's ring provider, as ssewire-http uses (deprecated for lack of post-quantum
-    // key exchange; see `HyperTransport`).
-    #[allow(deprecated)]
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der());
-    let mut server_config = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone()], key.into())
-        .unwrap();
-    server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    let client_config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-
-    let server = Server::start_tls(0, ServeOptions::default(), server_config.into())
+    let ca = TestCa::new();
+    let server = Server::start_tls(0, ServeOptions::default(), ca.server_config())
         .await
         .unwrap();
     assert!(server.url().starts_with("https://127.0.0.1:"));
     let plan = server.plan();
+    let client_config = ca.client_config();
     run_ours_with(&server, 16, || {
         HyperTransport::with_tls_config(client_config.clone())
     })
@@ -85,6 +61,163 @@ async fn our_client_passes_every_scenario_and_every_case_over_https() {
     let results = server.results();
     assert_eq!(results.failed(), 0, "{results}");
     assert_eq!(results.passed(), plan.cases.len() + plan.scenarios.len());
+}
+
+/// What a client that ignores a scenario's `needs` does: a plain `GET` straight to the URL,
+/// as a browser's `EventSource` would.
+async fn plain_get(server: &Server, id: &str) -> ClientReport {
+    let entry = server.plan().scenarios.iter().find(|s| s.id == id).unwrap();
+    let url = if entry.url.contains("://") {
+        entry.url.clone()
+    } else {
+        format!("{}{}", server.url(), entry.url)
+    };
+    let mut source = EventSource::builder(url).no_proxy().build();
+    let mut report = ClientReport {
+        id: id.into(),
+        ..ClientReport::default()
+    };
+    let run = async {
+        while let Some(item) = source.next().await {
+            match item {
+                Ok(SourceEvent::Message(event)) => {
+                    let (kind, data) = (event.event_type(), event.data());
+                    report
+                        .events
+                        .push(Output::event(kind, data, event.last_event_id()));
+                    if report.events.len() >= entry.stop.events {
+                        break;
+                    }
+                }
+                Ok(SourceEvent::Reconnecting { .. }) => report.errors.push("connecting".into()),
+                Ok(_) => {}
+                Err(_) => {
+                    report.errors.push("closed".into());
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(entry.stop.ms), run).await;
+    report
+}
+
+fn problems_of(results: &Results, id: &str) -> Vec<String> {
+    let entry = results.entries.iter().find(|e| e.id == id).unwrap();
+    entry.problems.clone()
+}
+
+/// The POST, proxy and TLS scenarios say what they need in the plan; each fails a client that
+/// ignores it; a client lacking a need skips the entry (not applicable), but may not skip an
+/// entry that needs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_with_needs_fail_a_client_that_ignores_them_and_may_be_skipped() {
+    let options = ServeOptions {
+        filter: Some("none-of-them".into()),
+        segmentations: vec![Segmentation::Whole],
+        scenario_filter: None,
+    };
+    let server = Server::start(0, options).await.unwrap();
+    let plan = serde_json::to_value(server.plan()).unwrap();
+    let scenario = |id: &str| {
+        let all = plan["scenarios"].as_array().unwrap();
+        all.iter().find(|s| s["id"] == id).unwrap().clone()
+    };
+    let post = scenario("post-json-stream");
+    assert_eq!(post["needs"], serde_json::json!(["post"]));
+    assert_eq!(post["request"]["method"], "POST");
+    assert_eq!(
+        post["request"]["headers"]["content-type"],
+        "application/json"
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(post["request"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["stream"], true);
+    let proxy = scenario("proxy-forward");
+    assert_eq!(proxy["needs"], serde_json::json!(["proxy"]));
+    assert!(proxy["proxy"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    let tls = scenario("tls-untrusted-fails");
+    assert_eq!(tls["needs"], serde_json::json!(["tls"]));
+    assert!(tls["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://127.0.0.1:"));
+    assert_eq!(
+        scenario("reconnect-after-close")["needs"],
+        serde_json::json!([])
+    );
+
+    // A GET where a POST is asked for gets a 400, and the verdict says why.
+    let report = plain_get(&server, "post-json-stream").await;
+    assert_eq!(report.errors, ["closed"]);
+    server.submit(report);
+    // Straight to the server, not through the proxy.
+    let report = plain_get(&server, "proxy-forward").await;
+    assert_eq!(report.events.len(), 1);
+    server.submit(report);
+    // A client that retries the untrusted endpoint without ever reaching it.
+    server.submit(ClientReport {
+        id: "tls-untrusted-fails".into(),
+        errors: vec!["connecting".into(), "connecting".into()],
+        ..ClientReport::default()
+    });
+    // Skipping an entry that needs nothing is a failure.
+    server.submit(ClientReport {
+        id: "reconnect-after-close".into(),
+        skipped: true,
+        ..ClientReport::default()
+    });
+    let results = server.results();
+    let post = problems_of(&results, "post-json-stream");
+    assert!(
+        post.iter().any(|p| p == "method GET, expected POST"),
+        "{post:?}"
+    );
+    assert!(
+        post.iter().any(|p| p.starts_with("events 0 []")),
+        "{post:?}"
+    );
+    let proxy = problems_of(&results, "proxy-forward");
+    assert_eq!(
+        proxy,
+        ["request 1 came straight to the server, not through the proxy"]
+    );
+    let tls = problems_of(&results, "tls-untrusted-fails");
+    assert!(
+        tls.iter().any(|p| p.contains("expected [\"closed\"]")),
+        "{tls:?}"
+    );
+    assert!(
+        tls.contains(&"no TLS handshake reached the endpoint".to_owned()),
+        "{tls:?}"
+    );
+    let skipped = problems_of(&results, "reconnect-after-close");
+    assert_eq!(
+        skipped,
+        ["skipped, but it needs nothing beyond EventSource"]
+    );
+
+    // Skipped for lack of a need: neither passed nor failed.
+    for id in ["post-json-stream", "proxy-forward", "tls-untrusted-fails"] {
+        server.submit(ClientReport {
+            id: id.into(),
+            skipped: true,
+            ..ClientReport::default()
+        });
+    }
+    let results = server.results();
+    assert_eq!(results.not_applicable(), 3);
+    for id in ["post-json-stream", "proxy-forward", "tls-untrusted-fails"] {
+        let entry = results.entries.iter().find(|e| e.id == id).unwrap();
+        assert!(
+            entry.not_applicable && !entry.passed() && !entry.failed(),
+            "{id}"
+        );
+    }
+    assert!(results.to_markdown("c").contains("(3 not applicable)"));
 }
 
 #[tokio::test]
@@ -102,8 +235,8 @@ async fn entries_without_a_report_or_with_a_wrong_one_fail() {
     // A client that reconnects after a 204 (readyState connecting) and a case with no events.
     server.submit(ClientReport {
         id: "status-204-fails".into(),
-        events: Vec::new(),
         errors: vec!["connecting".into()],
+        ..ClientReport::default()
     });
     let case = server
         .plan()

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::serve::{run_ours, Segmentation, ServeOptions, Server};
+use ssewire_http::HyperTransport;
+
+use crate::serve::{run_ours_with, Segmentation, ServeOptions, Server, TestCa};
 
 /// Options of `serve`.
 #[derive(Debug, Args)]
@@ -43,6 +45,18 @@ pub struct ServeArgs {
     /// Write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a certificate for 127.0.0.1 and
+    /// localhost, signed by a test CA made at start (see --tls-ca-out). Without it, the server
+    /// speaks cleartext HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on the same port.
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: write the test CA's certificate (PEM) to FILE, for a client to trust.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    tls_ca_out: Option<PathBuf>,
+    /// With --run-ours: our client speaks HTTP/2 only (h2c with prior knowledge over
+    /// cleartext; over TLS, HTTP/2 as ALPN would choose anyway).
+    #[arg(long, requires = "run_ours")]
+    http2: bool,
 }
 
 /// A list of segmentations (a newtype, so clap takes the whole list as one value).
@@ -71,9 +85,15 @@ pub(super) fn execute(args: ServeArgs) -> Result<ExitCode, String> {
     let port = args.port;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let server = Server::start(port, options)
-            .await
-            .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let ca = args.tls.then(TestCa::new);
+        if let (Some(ca), Some(path)) = (&ca, &args.tls_ca_out) {
+            std::fs::write(path, ca.ca_pem()).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        let started = match &ca {
+            Some(ca) => Server::start_tls(port, options, ca.server_config()).await,
+            None => Server::start(port, options).await,
+        };
+        let server = started.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
         let plan = server.plan();
         eprintln!(
             "serving {} case runs and {} scenarios on {}/ (open it in a browser to run them)",
@@ -90,7 +110,23 @@ pub(super) fn execute(args: ServeArgs) -> Result<ExitCode, String> {
             name.into()
         });
         let completed = if args.run_ours {
-            run_ours(&server, 16).await;
+            // Over HTTP/2 (h2c, or by ALPN over TLS), a transport per entry, so a connection
+            // per entry (see `run_ours_with` on h2's budget); over HTTP/1.1, one pool.
+            let shared = HyperTransport::new();
+            let tls = ca.as_ref().map(TestCa::client_config);
+            let http2 = args.http2;
+            run_ours_with(&server, 16, move || {
+                let transport = match &tls {
+                    Some(config) => HyperTransport::with_tls_config(config.clone()),
+                    None => shared.clone(),
+                };
+                if http2 {
+                    transport.http2_only()
+                } else {
+                    transport
+                }
+            })
+            .await;
             true
         } else if args.exit_when_done {
             server.wait_done(timeout).await

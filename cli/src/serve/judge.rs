@@ -25,6 +25,36 @@ pub struct Seen {
     pub cache_control: Option<String>,
     /// When its response's last piece was sent, if it was.
     pub ended: Option<Instant>,
+    /// Its method (`TLS` for a TLS connection to the untrusted endpoint, recorded at its
+    /// ClientHello, before any request).
+    pub method: String,
+    /// Its `Content-Type`.
+    pub content_type: Option<String>,
+    /// Its body (up to 64 KiB).
+    pub body: Vec<u8>,
+    /// How it reached the server through the forward proxy, if it did: `CONNECT <authority>`
+    /// for a tunnel, else the method and the request target the proxy got.
+    pub via_proxy: Option<String>,
+}
+
+const SKIPPED_NO_NEEDS: &str = "skipped, but it needs nothing beyond EventSource";
+
+impl Seen {
+    /// A `GET /` seen now, with no headers: the fields a route fills in come after.
+    pub(crate) fn new() -> Seen {
+        Seen {
+            at: Instant::now(),
+            path: "/".into(),
+            last_event_id: None,
+            accept: None,
+            cache_control: None,
+            ended: None,
+            method: "GET".into(),
+            content_type: None,
+            body: Vec::new(),
+            via_proxy: None,
+        }
+    }
 }
 
 /// Judges every plan entry on what the server saw and what the clients reported.
@@ -39,6 +69,7 @@ pub(crate) fn judge(
         for entry in &plan.cases {
             let problems = match reports.get(&entry.id) {
                 None => vec!["no report".to_owned()],
+                Some(report) if report.skipped => vec![SKIPPED_NO_NEEDS.to_owned()],
                 Some(report) => {
                     let expected = &entry.expect;
                     if report.events == *expected {
@@ -58,13 +89,23 @@ pub(crate) fn judge(
                 source: entry.source.clone(),
                 description: None,
                 problems,
+                not_applicable: false,
                 requests: Vec::new(),
             });
         }
         for scenario in scenarios {
             let requests = requests_seen.get(&scenario.id).cloned().unwrap_or_default();
+            let mut not_applicable = false;
             let problems = match reports.get(&scenario.id) {
                 None => vec!["no report".to_owned()],
+                Some(report) if report.skipped => {
+                    not_applicable = !scenario.needs.is_empty();
+                    if not_applicable {
+                        Vec::new()
+                    } else {
+                        vec![SKIPPED_NO_NEEDS.to_owned()]
+                    }
+                }
                 Some(report) => (scenario.check)(&Outcome {
                     requests: &requests,
                     events: &report.events,
@@ -81,6 +122,8 @@ pub(crate) fn judge(
                         .last_event_id
                         .as_deref()
                         .map(|v| String::from_utf8_lossy(v).into_owned()),
+                    method: r.method.clone(),
+                    via_proxy: r.via_proxy.clone(),
                 })
                 .collect();
             entries.push(EntryResult {
@@ -89,6 +132,7 @@ pub(crate) fn judge(
                 source: scenario.source.into(),
                 description: Some(scenario.description.clone()),
                 problems,
+                not_applicable,
                 requests: seen,
             });
         }

@@ -7,7 +7,8 @@
 //! One file per concern: [`segmentation`] (how bytes are cut into writes), [`plan`] (what a
 //! client runs and reports), `reply` (scripted responses and the body that plays them),
 //! `scenarios`, `judge` (verdicts), [`results`] (the verdicts as data and their renderings),
-//! `router` (the accept loop and routes), and `ours` (this project's client run in process).
+//! `router` (the accept loop, the routes, the forward proxy and the untrusted TLS endpoint),
+//! `tls` (certificates made at start) and `ours` (this project's client run in process).
 
 mod judge;
 mod ours;
@@ -17,6 +18,7 @@ pub mod results;
 mod router;
 mod scenarios;
 pub mod segmentation;
+mod tls;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,9 +31,12 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 pub use ours::{run_ours, run_ours_with};
-pub use plan::{CaseEntry, ClientReport, Plan, PlanEntry, ScenarioEntry, ServeOptions, Stop};
+pub use plan::{
+    needs, CaseEntry, ClientReport, Plan, PlanEntry, RequestSpec, ScenarioEntry, ServeOptions, Stop,
+};
 pub use results::{EntryResult, Results, SeenSummary};
 pub use segmentation::Segmentation;
+pub use tls::TestCa;
 
 use judge::Seen;
 use scenarios::Scenario;
@@ -123,7 +128,17 @@ impl Server {
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> std::io::Result<Server> {
         let scheme = if tls.is_some() { "https" } else { "http" };
-        let (plan, cases, scenarios) = plan::build(&options);
+        let listeners = router::Listeners {
+            main: TcpListener::bind(("127.0.0.1", port)).await?,
+            proxy: TcpListener::bind(("127.0.0.1", 0)).await?,
+            untrusted: TcpListener::bind(("127.0.0.1", 0)).await?,
+        };
+        let addr = listeners.main.local_addr()?;
+        let endpoints = plan::Endpoints {
+            proxy: format!("http://{}", listeners.proxy.local_addr()?),
+            untrusted: format!("https://{}", listeners.untrusted.local_addr()?),
+        };
+        let (plan, cases, scenarios) = plan::build(&options, &endpoints);
         let shared = Arc::new(Shared {
             plan,
             cases,
@@ -131,12 +146,11 @@ impl Server {
             state: Mutex::new(State::default()),
             done: Notify::new(),
         });
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
         let quit = Arc::new(Notify::new());
         let accept = tokio::spawn(router::accept_loop(
-            listener,
+            listeners,
             tls.map(tokio_rustls::TlsAcceptor::from),
+            tls::self_signed(),
             shared.clone(),
             quit.clone(),
             DEFAULT_DRAIN,

@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::Method;
 use ssewire_http::{EventSource, HyperTransport, SourceEvent};
 
 use ssewire_conformance::Output;
@@ -49,9 +51,36 @@ async fn run_one(base: &str, entry: PlanEntry<'_>, transport: HyperTransport) ->
         PlanEntry::Scenario(s) => (s.stop.events, Duration::from_millis(s.stop.ms)),
         PlanEntry::Case(_) => (usize::MAX, Duration::from_secs(20)),
     };
-    let mut source = EventSource::builder(format!("{base}{}", entry.url()))
-        .transport(transport)
-        .build();
+    // Our client has every need a scenario may name: a request of its own, a proxy, TLS.
+    let url = entry.url();
+    let url = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("{base}{url}")
+    };
+    let mut builder = EventSource::builder(url);
+    let mut transport = transport;
+    if let PlanEntry::Scenario(scenario) = entry {
+        if let Some(proxy) = &scenario.proxy {
+            transport = transport.proxy(proxy, "");
+        }
+        if let Some(request) = &scenario.request {
+            let Ok(method) = Method::from_bytes(request.method.as_bytes()) else {
+                return report;
+            };
+            builder = builder.method(method).body(request.body.clone());
+            for (name, value) in &request.headers {
+                let (Ok(name), Ok(value)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(value),
+                ) else {
+                    return report;
+                };
+                builder = builder.header(name, value);
+            }
+        }
+    }
+    let mut source = builder.transport(transport).build();
     let run = async {
         while let Some(item) = source.next().await {
             match item {

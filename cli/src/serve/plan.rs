@@ -1,7 +1,7 @@
 //! What a client runs (`GET /plan`) and what it sends back (`POST /report`): corpus cases over
 //! HTTP, each with the events it must dispatch, and scenarios with their stop rules.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use ssewire_conformance::{Case, Output};
@@ -27,9 +27,40 @@ pub struct ClientReport {
     /// The entry's `id` from the plan.
     pub id: String,
     /// Every dispatched event, in order.
+    #[serde(default)]
     pub events: Vec<Output>,
     /// The `readyState` at each error: `"connecting"` or `"closed"`.
+    #[serde(default)]
     pub errors: Vec<String>,
+    /// The client did not run the entry, lacking one of its [`ScenarioEntry::needs`]: the
+    /// entry is then not applicable to it (a skipped entry that needs nothing fails).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
+}
+
+/// What a client can do beyond a browser's `EventSource`, which a scenario may need
+/// ([`ScenarioEntry::needs`]).
+pub mod needs {
+    /// Send the scenario's [`RequestSpec`](super::RequestSpec): a method other than `GET`,
+    /// headers and a body.
+    pub const POST: &str = "post";
+    /// Go through the HTTP forward proxy the entry names
+    /// ([`ScenarioEntry::proxy`](super::ScenarioEntry::proxy)).
+    pub const PROXY: &str = "proxy";
+    /// Open an `https:` URL (and fail on a certificate it does not trust).
+    pub const TLS: &str = "tls";
+}
+
+/// The request a scenario wants instead of `EventSource`'s `GET`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RequestSpec {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// Headers to send besides the client's own (`Accept`, `Last-Event-ID` …): a JSON object
+    /// of names (lowercase) to values.
+    pub headers: BTreeMap<String, String>,
+    /// The body, as text.
+    pub body: String,
 }
 
 /// A corpus case served over HTTP with one segmentation.
@@ -54,7 +85,8 @@ pub struct CaseEntry {
 pub struct ScenarioEntry {
     /// The scenario's id, which its report names.
     pub id: String,
-    /// The URL to open, relative to the server.
+    /// The URL to open, relative to the server, or absolute (the untrusted TLS endpoint is
+    /// another port).
     pub url: String,
     /// When to stop.
     pub stop: Stop,
@@ -62,6 +94,15 @@ pub struct ScenarioEntry {
     pub source: String,
     /// What it checks.
     pub description: String,
+    /// What the client must do beyond a browser's `EventSource` (see [`needs`]); empty for
+    /// most. A client lacking one skips the entry (it reports `"skipped": true`).
+    pub needs: Vec<&'static str>,
+    /// The request to send instead of a `GET` (need `post`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestSpec>,
+    /// The HTTP forward proxy to go through, `http://127.0.0.1:PORT` (need `proxy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
 }
 
 /// One entry of the plan, either kind.
@@ -82,7 +123,8 @@ impl PlanEntry<'_> {
         }
     }
 
-    /// The URL to open, relative to the server.
+    /// The URL to open, relative to the server (or absolute, as for the untrusted TLS
+    /// endpoint).
     pub fn url(&self) -> &str {
         match self {
             PlanEntry::Case(c) => &c.url,
@@ -137,13 +179,22 @@ pub(crate) type Built = (
     Vec<Scenario>,
 );
 
-pub(crate) fn build(options: &ServeOptions) -> Built {
+/// The addresses of the server's helper endpoints, which some scenarios name.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoints {
+    /// The forward proxy, `http://127.0.0.1:PORT`.
+    pub(crate) proxy: String,
+    /// The HTTPS endpoint with an untrusted certificate, `https://127.0.0.1:PORT`.
+    pub(crate) untrusted: String,
+}
+
+pub(crate) fn build(options: &ServeOptions, endpoints: &Endpoints) -> Built {
     let mut cases = HashMap::new();
     let mut case_entries = Vec::new();
     for &segmentation in &options.segmentations {
         let admitted = Case::all().iter().filter(|case| {
             let filter = options.filter.as_deref();
-            filter.map_or(true, |f| case.name.contains(f))
+            filter.is_none_or(|f| case.name.contains(f))
         });
         for case in admitted {
             let id = format!("{}/{}", segmentation.name(), case.name);
@@ -162,21 +213,24 @@ pub(crate) fn build(options: &ServeOptions) -> Built {
             cases.insert(id, (case, segmentation));
         }
     }
-    let scenarios: Vec<Scenario> = scenarios::all()
+    let scenarios: Vec<Scenario> = scenarios::all(endpoints)
         .into_iter()
         .filter(|s| {
             let filter = options.scenario_filter.as_deref();
-            filter.map_or(true, |f| s.id.contains(f))
+            filter.is_none_or(|f| s.id.contains(f))
         })
         .collect();
     let scenario_entries = scenarios
         .iter()
         .map(|s| ScenarioEntry {
             id: s.id.clone(),
-            url: format!("/s/{}", s.id),
+            url: s.url.clone().unwrap_or_else(|| format!("/s/{}", s.id)),
             stop: s.stop,
             source: s.source.into(),
             description: s.description.clone(),
+            needs: s.needs.to_vec(),
+            request: s.request.clone(),
+            proxy: s.proxy.then(|| endpoints.proxy.clone()),
         })
         .collect();
     let plan = Plan {

@@ -14,6 +14,10 @@ pub struct SeenSummary {
     pub path: String,
     /// The `Last-Event-ID` sent, if any.
     pub last_event_id: Option<String>,
+    /// The method (`TLS` for a ClientHello on the untrusted endpoint).
+    pub method: String,
+    /// How it came through the forward proxy, if it did.
+    pub via_proxy: Option<String>,
 }
 
 /// The verdict on one plan entry.
@@ -27,16 +31,24 @@ pub struct EntryResult {
     pub source: String,
     /// What it checks (scenarios).
     pub description: Option<String>,
-    /// What went wrong; empty when it passed.
+    /// What went wrong; empty when it passed or was not applicable.
     pub problems: Vec<String>,
+    /// The client skipped it for lack of something it needs (a scenario's `needs`): neither
+    /// passed nor failed.
+    pub not_applicable: bool,
     /// The requests the server saw (scenarios).
     pub requests: Vec<SeenSummary>,
 }
 
 impl EntryResult {
-    /// No problems.
+    /// Run, with no problems.
     pub fn passed(&self) -> bool {
-        self.problems.is_empty()
+        self.problems.is_empty() && !self.not_applicable
+    }
+
+    /// Run, with problems.
+    pub fn failed(&self) -> bool {
+        !self.problems.is_empty()
     }
 }
 
@@ -50,7 +62,12 @@ pub struct Results {
 impl Results {
     /// Entries with problems.
     pub fn failed(&self) -> usize {
-        self.entries.iter().filter(|e| !e.passed()).count()
+        self.entries.iter().filter(|e| e.failed()).count()
+    }
+
+    /// Entries the client skipped for lack of what they need.
+    pub fn not_applicable(&self) -> usize {
+        self.entries.iter().filter(|e| e.not_applicable).count()
     }
 
     /// Entries without problems.
@@ -78,13 +95,21 @@ impl Results {
         let mut out = String::new();
         let scenarios: Vec<&EntryResult> = self.entries.iter().filter(|e| e.scenario).collect();
         let passed = scenarios.iter().filter(|e| e.passed()).count();
+        let applicable = scenarios.iter().filter(|e| !e.not_applicable).count();
+        let skipped = scenarios.len() - applicable;
+        let skipped = if skipped > 0 {
+            format!(" ({skipped} not applicable)")
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "### Scenarios: {client} passes {passed} of {}\n\n",
-            scenarios.len()
+            "### Scenarios: {client} passes {passed} of {applicable}{skipped}\n\n"
         ));
         out.push_str("| scenario | verdict | requests seen (ms after the first: path, Last-Event-ID) | source |\n|---|---|---|---|\n");
         for entry in &scenarios {
-            let verdict = if entry.passed() {
+            let verdict = if entry.not_applicable {
+                "n/a".to_owned()
+            } else if entry.passed() {
                 "pass".to_owned()
             } else {
                 format!(
@@ -96,8 +121,17 @@ impl Results {
                 .requests
                 .iter()
                 .map(|r| {
+                    let method = if r.method == "GET" {
+                        String::new()
+                    } else {
+                        format!("{} ", r.method)
+                    };
+                    let via = r
+                        .via_proxy
+                        .as_deref()
+                        .map_or(String::new(), |v| format!(" via proxy ({v})"));
                     format!(
-                        "{}: `{}` {:?}",
+                        "{}: {method}`{}` {:?}{via}",
                         r.after_ms,
                         r.path,
                         r.last_event_id.as_deref().unwrap_or("-")
@@ -121,7 +155,7 @@ impl Results {
         let failures: Vec<&EntryResult> = self
             .entries
             .iter()
-            .filter(|e| !e.scenario && !e.passed())
+            .filter(|e| !e.scenario && e.failed())
             .collect();
         if !failures.is_empty() {
             out.push_str("\n| failing case | problem |\n|---|---|\n");
@@ -145,7 +179,13 @@ impl fmt::Display for Results {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "scenarios:")?;
         for entry in self.entries.iter().filter(|e| e.scenario) {
-            let verdict = if entry.passed() { "PASS" } else { "FAIL" };
+            let verdict = if entry.not_applicable {
+                "N/A "
+            } else if entry.passed() {
+                "PASS"
+            } else {
+                "FAIL"
+            };
             writeln!(
                 f,
                 "  {verdict} {}: {}",
@@ -160,9 +200,13 @@ impl fmt::Display for Results {
         for (segmentation, ok, total) in self.case_totals() {
             writeln!(f, "  {segmentation:<6} {ok}/{total}")?;
         }
-        for entry in self.entries.iter().filter(|e| !e.scenario && !e.passed()) {
+        for entry in self.entries.iter().filter(|e| !e.scenario && e.failed()) {
             writeln!(f, "  FAIL {}: {}", entry.id, entry.problems.join("; "))?;
         }
-        write!(f, "{} passed, {} failed", self.passed(), self.failed())
+        write!(f, "{} passed, {} failed", self.passed(), self.failed())?;
+        match self.not_applicable() {
+            0 => Ok(()),
+            n => write!(f, ", {n} not applicable"),
+        }
     }
 }

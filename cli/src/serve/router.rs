@@ -3,14 +3,14 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::TcpListener;
 
 use super::judge::Seen;
@@ -18,19 +18,33 @@ use super::plan::ClientReport;
 use super::reply::{respond, Pieces, Reply};
 use super::Shared;
 
+/// The sockets the server listens on.
+pub(crate) struct Listeners {
+    /// The plan, reports, cases and scenarios.
+    pub(crate) main: TcpListener,
+    /// The HTTP forward proxy (absolute-form requests and `CONNECT` tunnels), which serves
+    /// what it is asked for itself, noting that it came through the proxy.
+    pub(crate) proxy: TcpListener,
+    /// HTTPS with a certificate no client trusts.
+    pub(crate) untrusted: TcpListener,
+}
+
 /// Accepts connections until `quit` fires, then asks every open connection to finish its
 /// response and close, and waits for them up to `deadline`.
 pub(crate) async fn accept_loop(
-    listener: TcpListener,
+    listeners: Listeners,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    untrusted: Arc<rustls::ServerConfig>,
     shared: Arc<Shared>,
     quit: Arc<tokio::sync::Notify>,
     deadline: Duration,
 ) {
     let graceful = GracefulShutdown::new();
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        let (kind, accepted) = tokio::select! {
+            accepted = listeners.main.accept() => (Kind::Main, accepted),
+            accepted = listeners.proxy.accept() => (Kind::Proxy, accepted),
+            accepted = listeners.untrusted.accept() => (Kind::Untrusted, accepted),
             () = quit.notified() => break,
         };
         let Ok((tcp, _)) = accepted else {
@@ -40,41 +54,145 @@ pub(crate) async fn accept_loop(
         };
         let _ = tcp.set_nodelay(true);
         let shared = shared.clone();
-        let service = hyper::service::service_fn(move |request| {
-            let shared = shared.clone();
-            async move { Ok::<_, Infallible>(route(&shared, request).await) }
-        });
-        // HTTP/1.1, or HTTP/2 (with prior knowledge, or by ALPN over TLS), so that clients
-        // are checked over both; each response is segmented the same way (writes or DATA
-        // frames).
-        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-        match tls.clone() {
-            None => {
-                let connection = builder
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .into_owned();
-                let connection = graceful.watch(connection);
+        let watcher = graceful.watcher();
+        // Handshakes run in the connection's task, not in this loop.
+        match kind {
+            Kind::Main => {
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    match tls {
+                        None => serve(tcp, shared, None, Some(watcher)).await,
+                        Some(acceptor) => {
+                            let handshake = acceptor.accept(tcp);
+                            if let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE, handshake).await
+                            {
+                                serve(stream, shared, None, Some(watcher)).await;
+                            }
+                        }
+                    }
                 });
             }
-            Some(acceptor) => {
-                // The handshake runs in the connection's task, not in this loop.
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
-                    let Ok(stream) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let connection = builder
-                        .serve_connection(TokioIo::new(stream), service)
-                        .into_owned();
-                    let _ = watcher.watch(connection).await;
-                });
+            Kind::Proxy => {
+                tokio::spawn(serve_proxy(tcp, shared, tls.clone(), watcher));
+            }
+            Kind::Untrusted => {
+                tokio::spawn(serve_untrusted(tcp, shared, untrusted.clone(), watcher));
             }
         }
     }
-    drop(listener);
+    drop(listeners);
     let _ = tokio::time::timeout(deadline, graceful.shutdown()).await;
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Main,
+    Proxy,
+    Untrusted,
+}
+
+/// How long a TLS handshake or a tunnel's upgrade may take.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// HTTP/1.1 or HTTP/2 (with prior knowledge, or by ALPN over TLS) on `io`, so that clients
+/// are checked over both; each response is segmented the same way (writes or DATA frames).
+/// `via` says how the requests came through the proxy, if they did.
+async fn serve<I>(io: I, shared: Arc<Shared>, via: Option<String>, watcher: Option<Watcher>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| {
+        let shared = shared.clone();
+        let via = via.clone();
+        async move { Ok::<_, Infallible>(route(&shared, request, via).await) }
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let connection = builder
+        .serve_connection(TokioIo::new(io), service)
+        .into_owned();
+    let _ = match watcher {
+        Some(watcher) => watcher.watch(connection).await,
+        None => connection.await,
+    };
+}
+
+/// The forward proxy: a `CONNECT` opens a tunnel, inside which the server (over TLS if it
+/// serves TLS) answers as itself; any other request is answered as the server would, its
+/// request target noted (a forward proxy gets the absolute form, `http://host:port/path`).
+async fn serve_proxy(
+    tcp: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    watcher: Watcher,
+) {
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        let shared = shared.clone();
+        let tls = tls.clone();
+        async move {
+            if request.method() != Method::CONNECT {
+                let via = format!("{} {}", request.method(), request.uri());
+                return Ok::<_, Infallible>(route(&shared, request, Some(via)).await);
+            }
+            let via = format!("CONNECT {}", request.uri());
+            let upgrade = hyper::upgrade::on(&mut request);
+            // A tunnel is not watched for graceful shutdown: it ends with its client.
+            tokio::spawn(async move {
+                let Ok(Ok(upgraded)) = tokio::time::timeout(HANDSHAKE, upgrade).await else {
+                    return;
+                };
+                let io = TokioIo::new(upgraded);
+                match tls {
+                    None => serve(io, shared, Some(via), None).await,
+                    Some(acceptor) => {
+                        let handshake = acceptor.accept(io);
+                        if let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE, handshake).await {
+                            serve(stream, shared, Some(via), None).await;
+                        }
+                    }
+                }
+            });
+            Ok(Response::new(http_body_util::Either::Left(Full::new(
+                Bytes::new(),
+            ))))
+        }
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let connection = builder
+        .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+        .into_owned();
+    let _ = watcher.watch(connection).await;
+}
+
+/// The untrusted HTTPS endpoint: notes each ClientHello as a request of method `TLS` for the
+/// `tls-untrusted-fails` scenario, then completes the handshake if the client goes on (it
+/// should not: the certificate is self-signed) and serves as the main listener does.
+async fn serve_untrusted(
+    tcp: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    config: Arc<rustls::ServerConfig>,
+    watcher: Watcher,
+) {
+    let hello = tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp);
+    let Ok(Ok(start)) = tokio::time::timeout(HANDSHAKE, hello).await else {
+        return;
+    };
+    let sni = start
+        .client_hello()
+        .server_name()
+        .map_or_else(|| "no SNI".to_owned(), str::to_owned);
+    shared
+        .state()
+        .requests
+        .entry(super::scenarios::TLS_UNTRUSTED.to_owned())
+        .or_default()
+        .push(Seen {
+            method: "TLS".into(),
+            path: format!("ClientHello ({sni})"),
+            ..Seen::new()
+        });
+    if let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE, start.into_stream(config)).await {
+        serve(stream, shared, None, Some(watcher)).await;
+    }
 }
 
 /// The largest `POST /report` body read.
@@ -101,7 +219,14 @@ pub(crate) fn plain(
     response
 }
 
-pub(crate) async fn route(shared: &Arc<Shared>, request: Request<Incoming>) -> Response<ServeBody> {
+/// The largest scenario request body read (a POST scenario's JSON).
+const MAX_SCENARIO_BODY: usize = 64 << 10;
+
+pub(crate) async fn route(
+    shared: &Arc<Shared>,
+    request: Request<Incoming>,
+    via_proxy: Option<String>,
+) -> Response<ServeBody> {
     let path = request.uri().path().to_owned();
     match (request.method().clone(), path.as_str()) {
         (Method::GET, "/") => plain(
@@ -163,7 +288,7 @@ pub(crate) async fn route(shared: &Arc<Shared>, request: Request<Incoming>) -> R
                 None => plain(StatusCode::NOT_FOUND, "text/plain", "no such case"),
             }
         }
-        (Method::GET, _) if path.starts_with("/s/") => {
+        (_, _) if path.starts_with("/s/") => {
             let rest = &path["/s/".len()..];
             let name = rest.split('/').next().unwrap_or("");
             let Some(scenario) = shared.scenarios.iter().find(|s| s.id == name) else {
@@ -175,8 +300,7 @@ pub(crate) async fn route(shared: &Arc<Shared>, request: Request<Incoming>) -> R
                     .get(name)
                     .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             };
-            let seen = Seen {
-                at: Instant::now(),
+            let mut seen = Seen {
                 path: path.clone(),
                 last_event_id: request
                     .headers()
@@ -184,16 +308,26 @@ pub(crate) async fn route(shared: &Arc<Shared>, request: Request<Incoming>) -> R
                     .map(|v| v.as_bytes().to_vec()),
                 accept: header("accept"),
                 cache_control: header("cache-control"),
-                ended: None,
+                method: request.method().to_string(),
+                content_type: header("content-type"),
+                via_proxy,
+                ..Seen::new()
             };
-            let (same_path, index) = {
+            if ![Method::GET, Method::HEAD].contains(request.method()) {
+                let limited = http_body_util::Limited::new(request.into_body(), MAX_SCENARIO_BODY);
+                let body = tokio::time::timeout(Duration::from_secs(10), limited.collect()).await;
+                if let Ok(Ok(body)) = body {
+                    seen.body = body.to_bytes().to_vec();
+                }
+            }
+            let (index, reply) = {
                 let mut state = shared.state();
                 let requests = state.requests.entry(scenario.id.clone()).or_default();
                 let same_path = requests.iter().filter(|r| r.path == path).count();
+                let reply = (scenario.reply)(same_path, &seen);
                 requests.push(seen);
-                (same_path, requests.len() - 1)
+                (requests.len() - 1, reply)
             };
-            let reply = (scenario.reply)(same_path, &path);
             respond(reply, Some((shared.clone(), scenario.id.clone(), index)))
         }
         _ => plain(StatusCode::NOT_FOUND, "text/plain", "not found"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use ssewire_conformance::Output;
 
 use super::judge::Seen;
-use super::plan::Stop;
+use super::plan::{needs, Endpoints, RequestSpec, Stop};
 use super::reply::Reply;
 
 /// A scenario: its replies, its stop rule, and the checks on the client's report.
@@ -19,13 +19,21 @@ pub struct Scenario {
     pub description: String,
     /// When the client stops.
     pub stop: Stop,
-    /// The reply to a request for `path`, given how many earlier requests had that path.
+    /// The URL, when it is not `/s/<id>` on the server (the untrusted TLS endpoint).
+    pub url: Option<String>,
+    /// What the client needs beyond `EventSource` ([`needs`]).
+    pub needs: &'static [&'static str],
+    /// The request the client sends instead of a `GET`.
+    pub request: Option<RequestSpec>,
+    /// The client goes through the server's forward proxy.
+    pub proxy: bool,
+    /// The reply to a request, given how many earlier requests had its path.
     pub reply: ReplyFn,
     /// Problems with what the client did (empty: passed).
     pub check: CheckFn,
 }
 
-type ReplyFn = Box<dyn Fn(usize, &str) -> Reply + Send + Sync>;
+type ReplyFn = Box<dyn Fn(usize, &Seen) -> Reply + Send + Sync>;
 type CheckFn = Box<dyn Fn(&Outcome<'_>) -> Vec<String> + Send + Sync>;
 
 /// What one scenario run produced.
@@ -121,6 +129,10 @@ fn two_connections(
             events: stop_events,
             ms: 10_000,
         },
+        url: None,
+        needs: &[],
+        request: None,
+        proxy: false,
         reply: Box::new(move |n, _| if n == 0 { first.clone() } else { held(second) }),
         check: Box::new(move |outcome| {
             let mut problems = Vec::new();
@@ -152,7 +164,7 @@ fn gap_within(outcome: &Outcome<'_>, min: u64, max: u64, problems: &mut Vec<Stri
 }
 
 /// Every scenario, in a fixed order.
-pub fn all() -> Vec<Scenario> {
+pub(crate) fn all(endpoints: &Endpoints) -> Vec<Scenario> {
     let mut all = vec![
         two_connections(
             "reconnect-after-close",
@@ -257,6 +269,10 @@ pub fn all() -> Vec<Scenario> {
                 events: 1,
                 ms: 10_000,
             },
+            url: None,
+            needs: &[],
+            request: None,
+            proxy: false,
             reply: Box::new(|_, _| held("data: ok\n\n")),
             check: Box::new(|outcome| {
                 let mut problems = Vec::new();
@@ -318,6 +334,10 @@ pub fn all() -> Vec<Scenario> {
                 events: 1,
                 ms: 10_000,
             },
+            url: None,
+            needs: &[],
+            request: None,
+            proxy: false,
             reply: Box::new(move |_, _| reply.clone()),
             check: Box::new(|outcome| {
                 let mut problems = Vec::new();
@@ -336,8 +356,12 @@ pub fn all() -> Vec<Scenario> {
                 "a {status} redirect is followed; the reconnection goes to the redirect's target (fetch's current URL)"
             ),
             stop: Stop { events: 2, ms: 10_000 },
-            reply: Box::new(move |visits, path| {
-                if path.ends_with("/target") {
+            url: None,
+            needs: &[],
+            request: None,
+            proxy: false,
+            reply: Box::new(move |visits, seen| {
+                if seen.path.ends_with("/target") {
                     // The first visit closes, to force a reconnection; later ones are held.
                     let reply = Reply::stream(b"retry: 100\ndata: redirected\n\n");
                     if visits == 0 {
@@ -364,7 +388,182 @@ pub fn all() -> Vec<Scenario> {
             }),
         });
     }
+    all.push(post_json_stream());
+    all.push(proxy_forward());
+    all.push(tls_untrusted(endpoints));
     all
+}
+
+/// The body the POST scenario asks for, as a model-streaming API would get it.
+const POST_BODY: &str =
+    r#"{"model":"conformance","stream":true,"messages":[{"role":"user","content":"Say hello"}]}"#;
+
+/// The POST scenario's chunks, each an event's data, then `[DONE]`.
+const POST_CHUNKS: [&str; 4] = [
+    r#"{"choices":[{"delta":{"content":"Hello"}}]}"#,
+    r#"{"choices":[{"delta":{"content":","}}]}"#,
+    r#"{"choices":[{"delta":{"content":" world"}}]}"#,
+    "[DONE]",
+];
+
+/// The media type of a `Content-Type` value, lowercase, without parameters.
+fn media_type(value: Option<&str>) -> Option<String> {
+    let value = value?;
+    let essence = value.split(';').next().unwrap_or("");
+    Some(essence.trim().to_ascii_lowercase())
+}
+
+/// The request is the POST the scenario asks for: its method, `Content-Type` and a body equal
+/// to [`POST_BODY`] as JSON (whitespace and key order aside).
+fn post_problems(seen: &Seen) -> Vec<String> {
+    let mut problems = Vec::new();
+    if seen.method != "POST" {
+        problems.push(format!("method {}, expected POST", seen.method));
+    }
+    let content_type = media_type(seen.content_type.as_deref());
+    if content_type.as_deref() != Some("application/json") {
+        problems.push(format!(
+            "Content-Type {:?}, expected application/json",
+            seen.content_type
+        ));
+    }
+    let expected: serde_json::Value = serde_json::from_str(POST_BODY).expect("POST_BODY is JSON");
+    match serde_json::from_slice::<serde_json::Value>(&seen.body) {
+        Ok(body) if body == expected => {}
+        _ => problems.push(format!(
+            "body {:?}, expected {POST_BODY}",
+            ssewire_conformance::escape_truncated(&seen.body, 120)
+        )),
+    }
+    problems
+}
+
+/// A model-streaming API: `POST` with a JSON body, answered by `data: {...}` chunks and a
+/// final `data: [DONE]`, then the end of the response. A wrong request gets a 400.
+fn post_json_stream() -> Scenario {
+    let body: String = POST_CHUNKS
+        .iter()
+        .map(|c| format!("data: {c}\n\n"))
+        .collect();
+    let answer = stream(&body);
+    Scenario {
+        id: "post-json-stream".into(),
+        source: "model-streaming APIs (POST JSON, text/event-stream answer; issue 24)",
+        description: "a POST with a JSON body and Content-Type application/json gets data: {...} chunks, then data: [DONE]".into(),
+        stop: Stop {
+            events: POST_CHUNKS.len(),
+            ms: 10_000,
+        },
+        url: None,
+        needs: &[needs::POST],
+        request: Some(RequestSpec {
+            method: "POST".into(),
+            headers: [("content-type".to_owned(), "application/json".to_owned())].into(),
+            body: POST_BODY.into(),
+        }),
+        proxy: false,
+        reply: Box::new(move |_, seen| {
+            if post_problems(seen).is_empty() {
+                answer.clone()
+            } else {
+                let mut reply = Reply::stream(br#"{"error":"expected the POST of the plan"}"#);
+                reply.content_type = Some("application/json".into());
+                reply.status(400)
+            }
+        }),
+        check: Box::new(|outcome| {
+            let mut problems = Vec::new();
+            let expected: Vec<Output> = POST_CHUNKS.iter().map(|c| ev(c, "")).collect();
+            events_are(outcome, &expected, &mut problems);
+            if requests_at_least(outcome, 1, &mut problems) {
+                problems.extend(post_problems(&outcome.requests[0]));
+            }
+            problems
+        }),
+    }
+}
+
+/// The client reaches the server through the forward proxy it is given.
+fn proxy_forward() -> Scenario {
+    Scenario {
+        id: "proxy-forward".into(),
+        source: "RFC 9110 §3.7 and RFC 9112 §3.2.2 (absolute form), RFC 9110 §9.3.6 (CONNECT)",
+        description: "the request goes through the HTTP forward proxy the plan names: an absolute-form request, or a CONNECT tunnel".into(),
+        stop: Stop {
+            events: 1,
+            ms: 10_000,
+        },
+        url: None,
+        needs: &[needs::PROXY],
+        request: None,
+        proxy: true,
+        reply: Box::new(|_, _| held("data: proxied\n\n")),
+        check: Box::new(|outcome| {
+            let mut problems = Vec::new();
+            events_are(outcome, &[ev("proxied", "")], &mut problems);
+            if requests_at_least(outcome, 1, &mut problems) {
+                for (i, request) in outcome.requests.iter().enumerate() {
+                    match &request.via_proxy {
+                        None => problems.push(format!(
+                            "request {} came straight to the server, not through the proxy",
+                            i + 1
+                        )),
+                        Some(via) if !via.starts_with("CONNECT ") && !via.contains("://") => {
+                            problems.push(format!(
+                                "request {} reached the proxy as {via:?}: a proxy gets the absolute form",
+                                i + 1
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            problems
+        }),
+    }
+}
+
+/// The id of the scenario on the untrusted TLS endpoint, under which that endpoint notes
+/// each ClientHello.
+pub(crate) const TLS_UNTRUSTED: &str = "tls-untrusted-fails";
+
+/// An HTTPS endpoint whose certificate is self-signed, trusted by no client.
+fn tls_untrusted(endpoints: &Endpoints) -> Scenario {
+    Scenario {
+        id: TLS_UNTRUSTED.into(),
+        source: "RFC 8446 §4.4.2.4 (a certificate not trusted aborts the handshake); spec:#sse-processing-model (a futile connection may be failed)",
+        description: "an https: URL whose certificate is self-signed and not trusted: the client fails for good (readyState closed), with no event and no request sent".into(),
+        stop: Stop {
+            events: 1,
+            ms: 5_000,
+        },
+        url: Some(format!("{}/s/{TLS_UNTRUSTED}", endpoints.untrusted)),
+        needs: &[needs::TLS],
+        request: None,
+        proxy: false,
+        reply: Box::new(|_, _| held("data: insecure\n\n")),
+        check: Box::new(|outcome| {
+            let mut problems = Vec::new();
+            events_are(outcome, &[], &mut problems);
+            if outcome.errors != ["closed"] {
+                problems.push(format!(
+                    "errors (readyState) {:?}, expected [\"closed\"]",
+                    outcome.errors
+                ));
+            }
+            let hellos = outcome.requests.iter().filter(|r| r.method == "TLS").count();
+            if hellos == 0 {
+                problems.push("no TLS handshake reached the endpoint".into());
+            }
+            let sent = outcome.requests.len() - hellos;
+            if sent > 0 {
+                problems.push(format!(
+                    "{sent} request(s) sent over a connection with an untrusted certificate"
+                ));
+            }
+            problems
+        }),
+    }
 }
 
 /// A scenario whose only response must fail the connection for good.
@@ -377,6 +576,10 @@ fn fatal(id: &str, source: &'static str, description: &str, reply: Reply) -> Sce
             events: 1,
             ms: 5_000,
         },
+        url: None,
+        needs: &[],
+        request: None,
+        proxy: false,
         reply: Box::new(move |_, _| reply.clone()),
         check: Box::new(|outcome| {
             let mut problems = Vec::new();
