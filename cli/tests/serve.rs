@@ -370,3 +370,54 @@ async fn the_plan_names_every_event_type_a_case_input_uses_so_browsers_can_liste
         "no case names a type that is not dispatched"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_report_lists_at_most_forty_failing_cases_and_says_how_many_more() {
+    let options = ServeOptions {
+        filter: None,
+        segmentations: vec![Segmentation::Whole],
+        scenario_filter: Some("status-204".into()),
+    };
+    let server = Server::start(0, options).await.unwrap();
+    // No client came: every entry fails with "no report".
+    let text = server.results().to_string();
+    let cases = server.plan().cases.len();
+    assert!(cases > 100);
+    assert_eq!(text.matches("\n  FAIL whole/").count(), 40, "{text}");
+    assert!(
+        text.contains(&format!("... and {} more failing cases", cases - 40)),
+        "{text}"
+    );
+    assert_eq!(server.plan().case_ms, 20_000);
+    server.shutdown().await;
+}
+
+#[test]
+fn serve_says_where_it_listens_in_its_first_line() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sse-conformance"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--exit-when-done",
+            "--timeout",
+            "30",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let port = first
+        .trim_end()
+        .strip_prefix("listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("first line: {first:?}"));
+    assert!(port.parse::<u16>().is_ok_and(|p| p > 0), "{first:?}");
+}

@@ -94,6 +94,8 @@ pub(super) fn execute(args: ServeArgs) -> Result<ExitCode, String> {
             None => Server::start(port, options).await,
         };
         let server = started.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        // One machine-readable line first, so a script can start its client on the port.
+        outln!("listening on {}", server.url());
         let plan = server.plan();
         eprintln!(
             "serving {} case runs and {} scenarios on {}/ (open it in a browser to run them)",

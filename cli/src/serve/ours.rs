@@ -49,7 +49,7 @@ async fn run_one(base: &str, entry: PlanEntry<'_>, transport: HyperTransport) ->
     let is_case = matches!(entry, PlanEntry::Case(_));
     let (stop_events, limit) = match entry {
         PlanEntry::Scenario(s) => (s.stop.events, Duration::from_millis(s.stop.ms)),
-        PlanEntry::Case(_) => (usize::MAX, Duration::from_secs(20)),
+        PlanEntry::Case(_) => (usize::MAX, super::plan::CASE_LIMIT),
     };
     // Our client has every need a scenario may name: a request of its own, a proxy, TLS.
     let url = entry.url();

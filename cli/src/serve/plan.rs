@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use ssewire_conformance::{Case, Output};
 use ssewire_parser::{Field, FieldParser, FieldStep, Limits};
 
+/// The per-case time limit a client applies ([`Plan::case_ms`]).
+pub const CASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 use super::scenarios::{self, Scenario};
 use super::segmentation::Segmentation;
 
@@ -136,6 +139,10 @@ impl PlanEntry<'_> {
 /// Everything a client runs: corpus cases first, then scenarios.
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {
+    /// How long a client gives one case before it stops and reports what it has, in ms
+    /// ([`CASE_LIMIT`]): a case's stream ends by itself long before that, so the limit only
+    /// ends a client that never sees the end.
+    pub case_ms: u64,
     /// Corpus cases over HTTP.
     pub cases: Vec<CaseEntry>,
     /// Scenarios.
@@ -234,6 +241,7 @@ pub(crate) fn build(options: &ServeOptions, endpoints: &Endpoints) -> Built {
         })
         .collect();
     let plan = Plan {
+        case_ms: u64::try_from(CASE_LIMIT.as_millis()).unwrap_or(u64::MAX),
         cases: case_entries,
         scenarios: scenario_entries,
     };

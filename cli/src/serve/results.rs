@@ -175,6 +175,21 @@ impl Results {
     }
 }
 
+/// How many failing cases the text report lists.
+const SHOWN_CASE_FAILURES: usize = 40;
+
+/// `text` cut to at most `max` bytes at a character boundary, marked when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} more bytes)", &text[..end], text.len() - end)
+}
+
 impl fmt::Display for Results {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "scenarios:")?;
@@ -200,8 +215,23 @@ impl fmt::Display for Results {
         for (segmentation, ok, total) in self.case_totals() {
             writeln!(f, "  {segmentation:<6} {ok}/{total}")?;
         }
-        for entry in self.entries.iter().filter(|e| !e.scenario && e.failed()) {
-            writeln!(f, "  FAIL {}: {}", entry.id, entry.problems.join("; "))?;
+        // A client that fails everything would print a line per case and segmentation: the
+        // first few say what is wrong, and --markdown/--json keep them all.
+        let failing: Vec<&EntryResult> = self
+            .entries
+            .iter()
+            .filter(|e| !e.scenario && e.failed())
+            .collect();
+        for entry in failing.iter().take(SHOWN_CASE_FAILURES) {
+            let problems = entry.problems.join("; ");
+            writeln!(f, "  FAIL {}: {}", entry.id, cut(&problems, 300))?;
+        }
+        if failing.len() > SHOWN_CASE_FAILURES {
+            writeln!(
+                f,
+                "  ... and {} more failing cases (all of them: --markdown or --json)",
+                failing.len() - SHOWN_CASE_FAILURES
+            )?;
         }
         write!(f, "{} passed, {} failed", self.passed(), self.failed())?;
         match self.not_applicable() {
