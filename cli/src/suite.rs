@@ -219,7 +219,7 @@ pub fn run(settings: &Settings, cases: &[&'static Case]) -> SuiteRun {
                 let judged = judge(case, size, finished, settings.timeout);
                 let finished_so_far = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(label) = &settings.progress {
-                    if finished_so_far % 250 == 0 || finished_so_far == jobs.len() {
+                    if finished_so_far.is_multiple_of(250) || finished_so_far == jobs.len() {
                         eprintln!("{label}: {finished_so_far}/{} runs", jobs.len());
                     }
                 }
