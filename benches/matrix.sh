@@ -5,7 +5,7 @@
 #   Rust:                      benches/src/peers/ (one binary, peer-adapter NAME)
 #   JavaScript, Python, Go:    benches/adapters/<language>/<library>/, listed in adapters.tsv,
 #                              installed by benches/adapters/install.sh (pinned versions)
-# Usage: bash benches/matrix.sh [--rust-only]
+# Usage: bash benches/matrix.sh [--rust-only | --list]
 # Adapter outputs are cached in benches/target/matrix-cache/ per implementation (keyed by its
 # command, its --capabilities answer and each case's input), so a rerun only runs what changed.
 # A fresh run is about 15 minutes on 2 cores; progress goes to stderr.
@@ -13,7 +13,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 rust_only=false
-[ "${1:-}" = --rust-only ] && rust_only=true
+list_only=false
+case "${1:-}" in
+  --rust-only) rust_only=true ;;
+  --list) list_only=true ;; # print the implementations (NAME<TAB>COMMAND) and stop
+esac
 
 cargo build --release -p sse-conformance
 cargo build --release --manifest-path benches/Cargo.toml --bin peer-adapter
@@ -43,14 +47,30 @@ if ! $rust_only; then
   # crash on every case.
   for dir in benches/adapters/*/; do
     [ -f "$dir/install.sh" ] && [ -f "$dir/adapters.tsv" ] || continue
-    if bash "$dir/install.sh"; then
-      hash="$(code_hash "$dir")"
-      grep -v '^#' "$dir/adapters.tsv" | grep -v '^[[:space:]]*$' |
-        awk -F'\t' -v h="$hash" '{ printf "%s\tADAPTER_CODE=%s %s\n", $1, h, $2 }' >> "$impls" || true
+    if bash "$dir/install.sh" >&2; then
+      # Per adapter: its own folder and what the language's adapters share (the files at the
+      # top of the language folder, lib/, common/); a built binary stands for the whole folder.
+      shared="$(find "$dir" -maxdepth 1 -type f -print0 | sort -z | xargs -0 cat | sha1sum)"
+      for d in "$dir/lib" "$dir/common"; do
+        if [ -d "$d" ]; then shared="$shared $(code_hash "$d")"; fi
+      done
+      while IFS=$'\t' read -r name command; do
+        case "$name" in '' | '#'*) continue ;; esac
+        script="$(printf '%s\n' $command | grep -m1 -E '^benches/adapters/.*(\.(py|mjs|js|cjs)$|/build/)' || true)"
+        own="$(dirname "${script:-$dir/x}")"
+        case "$own" in */build/*) own="$dir" ;; esac
+        hash="$(printf '%s %s' "$shared" "$(code_hash "$own")" | sha1sum | cut -c1-12)"
+        printf '%s\tADAPTER_CODE=%s %s\n' "$name" "$hash" "$command" >> "$impls"
+      done < "$dir/adapters.tsv"
     else
       echo "matrix: installing $dir failed; its adapters are left out" >&2
     fi
   done
+fi
+
+if $list_only; then
+  cat "$impls"
+  exit 0
 fi
 
 mkdir -p docs
@@ -87,7 +107,7 @@ mkdir -p docs
   for findings in benches/adapters/*/*/findings.md; do
     [ -f "$findings" ] || continue
     awk -v path="${findings#benches/adapters/}" '
-      NR == 1 && /^#/ { sub(/^#+ */, ""); print "### " $0 " ([findings](../benches/adapters/" path "))"; next }
+      NR == 1 && /^#/ { sub(/^#+ */, ""); sub(/: findings$/, ""); print "### " $0 " ([findings](../benches/adapters/" path "))"; next }
       /^\|/ || /^Commands/ || /^    / { exit }
       { print }
     ' "$findings"

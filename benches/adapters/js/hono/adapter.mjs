@@ -19,7 +19,8 @@ const args = parseArgs();
 if (args.capabilities) {
   printCapabilities({
     name: 'hono', library: 'hono', version: installedVersion('hono'),
-    modes: ['encode'], lacks: [], why: {},
+    modes: ['encode'], lacks: ['retry-without-event'],
+    why: { 'retry-without-event': 'writeSSE takes a message with data; a retry can only go out with an event' },
   });
 } else if (args.encode) {
   const items = encodeItems(readStdin());
