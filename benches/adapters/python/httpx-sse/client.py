@@ -2,7 +2,10 @@
 `sse-conformance serve` at BASE_URL: GET /plan, each case and scenario, POST /report for each,
 POST /done.
 
-Each entry is one `connect_sse(client, "GET", url)` on one shared `httpx.Client`, used as the
+Each entry is one `connect_sse(client, METHOD, url)` on one shared `httpx.Client` (a `POST` with
+the scenario's headers and body where it needs `post`; a client of its own through the scenario's
+forward proxy where it needs `proxy`; an https URL verified against the system roots for `tls`),
+used as the
 README shows: `event_source.response.raise_for_status()` (its API reference's way to check the
 status), then `for sse in event_source.iter_sse()`, recording `{"event": sse.event, "data":
 sse.data, "id": sse.id}` for every event it yields (sse.id is the library's last event ID).
@@ -31,8 +34,19 @@ def run_entry(client, base, entry, stop):
     events, errors = [], []
     timeout_ms = stop["ms"] if stop else CASE_TIMEOUT_MS
     timeout = httpx.Timeout(10.0, read=timeout_ms / 1000)
+    # httpx-sse takes any request httpx can make: the scenario's method, headers and body
+    # (need "post"), its forward proxy (need "proxy", a client of its own) and an https URL,
+    # verified against the system's roots (need "tls").
+    url = entry["url"] if entry["url"].startswith(("http://", "https://")) else base + entry["url"]
+    request = entry.get("request") or {}
+    kwargs = {"timeout": timeout, "headers": request.get("headers", {})}
+    if request.get("body"):
+        kwargs["content"] = request["body"].encode()
+    method = request.get("method", "GET")
+    own_client = httpx.Client(trust_env=False, proxy=entry["proxy"]) if entry.get("proxy") else None
+    client = own_client or client
     try:
-        with connect_sse(client, "GET", base + entry["url"], timeout=timeout) as event_source:
+        with connect_sse(client, method, url, **kwargs) as event_source:
             event_source.response.raise_for_status()
             for sse in event_source.iter_sse():
                 events.append({"event": sse.event, "data": sse.data, "id": sse.id})
@@ -42,6 +56,9 @@ def run_entry(client, base, entry, stop):
         pass  # stop.ms without a byte: the client stops (for a case: a hang, left to the verdict)
     except httpx.HTTPError:
         errors.append("closed")
+    finally:
+        if own_client is not None:
+            own_client.close()
     return {"id": entry["id"], "events": events, "errors": errors}
 
 
