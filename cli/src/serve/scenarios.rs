@@ -58,6 +58,17 @@ fn held(body: &str) -> Reply {
     Reply::stream(body.as_bytes()).held()
 }
 
+/// The connection failed for good: no event, and one error with readyState closed.
+fn failed_for_good(outcome: &Outcome<'_>, problems: &mut Vec<String>) {
+    events_are(outcome, &[], problems);
+    if outcome.errors != ["closed"] {
+        problems.push(format!(
+            "errors (readyState) {:?}, expected [\"closed\"]",
+            outcome.errors
+        ));
+    }
+}
+
 fn events_are(outcome: &Outcome<'_>, expected: &[Output], problems: &mut Vec<String>) {
     if outcome.events != expected {
         problems.push(format!(
@@ -544,13 +555,7 @@ fn tls_untrusted(endpoints: &Endpoints) -> Scenario {
         reply: Box::new(|_, _| held("data: insecure\n\n")),
         check: Box::new(|outcome| {
             let mut problems = Vec::new();
-            events_are(outcome, &[], &mut problems);
-            if outcome.errors != ["closed"] {
-                problems.push(format!(
-                    "errors (readyState) {:?}, expected [\"closed\"]",
-                    outcome.errors
-                ));
-            }
+            failed_for_good(outcome, &mut problems);
             let hellos = outcome.requests.iter().filter(|r| r.method == "TLS").count();
             if hellos == 0 {
                 problems.push("no TLS handshake reached the endpoint".into());
@@ -583,13 +588,7 @@ fn fatal(id: &str, source: &'static str, description: &str, reply: Reply) -> Sce
         reply: Box::new(move |_, _| reply.clone()),
         check: Box::new(|outcome| {
             let mut problems = Vec::new();
-            events_are(outcome, &[], &mut problems);
-            if outcome.errors != ["closed"] {
-                problems.push(format!(
-                    "errors (readyState) {:?}, expected [\"closed\"]",
-                    outcome.errors
-                ));
-            }
+            failed_for_good(outcome, &mut problems);
             if outcome.requests.len() != 1 {
                 problems.push(format!(
                     "{} requests, expected 1 (no reconnection)",
