@@ -106,6 +106,9 @@ pub(crate) fn respond(
     response
 }
 
+/// How long a cut-off response waits after its last piece before failing (see `End::Abort`).
+const ABORT_PAUSE: Duration = Duration::from_millis(150);
+
 /// A response body that hands hyper one piece per poll, returning `Pending` in between so
 /// that each piece is flushed as its own write.
 pub struct Pieces {
@@ -147,7 +150,22 @@ impl Body for Pieces {
         }
         match self.end {
             End::Close => Poll::Ready(None),
-            End::Abort => Poll::Ready(Some(Err(std::io::Error::other("cut off on purpose")))),
+            // Over HTTP/2 a body error becomes RST_STREAM, and h2 drops whatever DATA it
+            // still has queued for the stream when it sends one; the one `Pending` above
+            // is a flush for HTTP/1.1 but only a scheduling hint for h2's connection task.
+            // A short pause lets the last piece reach the socket before the cut, so the
+            // scenario tests the client's reaction to the cut, not a race in this server.
+            End::Abort => {
+                let pause = self
+                    .hold
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(ABORT_PAUSE)));
+                match pause.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        Poll::Ready(Some(Err(std::io::Error::other("cut off on purpose"))))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
             End::Hold => {
                 let hold = self
                     .hold
