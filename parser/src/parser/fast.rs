@@ -161,7 +161,8 @@ impl Parser {
     }
 }
 
-/// How many blocks and lines the fast paths took on this thread. Turning a fast path off
+/// How many blocks and lines the fast paths took on this thread, and how often `feed_each`
+/// went to the general path. Turning a fast path off
 /// changes speed, not answers, so tests count (`parser/src/parser/tests.rs`) that the inputs
 /// each path exists for take it.
 #[cfg(test)]
@@ -171,6 +172,8 @@ pub(super) mod taken {
     std::thread_local! {
         pub(crate) static BLOCKS: Cell<usize> = const { Cell::new(0) };
         pub(crate) static LINES: Cell<usize> = const { Cell::new(0) };
+        /// Times `feed_each` handed the rest of a chunk to the general path (`step`).
+        pub(crate) static GENERAL: Cell<usize> = const { Cell::new(0) };
     }
 
     pub(crate) fn add(counter: &'static std::thread::LocalKey<Cell<usize>>) {
@@ -180,5 +183,10 @@ pub(super) mod taken {
     /// (blocks, lines) so far.
     pub(crate) fn get() -> (usize, usize) {
         (BLOCKS.with(Cell::get), LINES.with(Cell::get))
+    }
+
+    /// `feed_each`'s trips to the general path so far.
+    pub(crate) fn general() -> usize {
+        GENERAL.with(Cell::get)
     }
 }

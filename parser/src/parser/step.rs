@@ -152,6 +152,13 @@ impl Parser {
             if let Some(id) = chunk_id.take() {
                 self.copy_last_event_id(id);
             }
+            // The chunk ended exactly at a block's end (what a model-token stream sends):
+            // nothing is left for the general path to read or carry.
+            if pos == chunk.len() && self.lines.is_clean() {
+                break;
+            }
+            #[cfg(test)]
+            super::fast::taken::add(&super::fast::taken::GENERAL);
             match self.step(&mut scan, &mut pos, false, false) {
                 Ok(Step::NeedInput) => break,
                 step => each(step),

@@ -256,3 +256,34 @@ fn lines_and_data_exactly_at_their_limits_stay_on_the_fast_paths() {
         "{trace:?}"
     );
 }
+
+#[test]
+fn a_chunk_that_ends_where_a_block_ends_never_reaches_the_general_path() {
+    // What model-token streams send: one event per chunk. Every chunk ends at a blank line, so
+    // `feed_each` has nothing to hand `step` (which would only find no line and return).
+    let chunks: Vec<Vec<u8>> = (0..20)
+        .map(|i| format!("data: {{\"token\":\"t{i}\"}}\n\n").into_bytes())
+        .collect();
+    let mut parser = Parser::new();
+    // The first chunk goes the general way: a stream's start, where a BOM may be.
+    parser.feed_each(b"\n", |_| {});
+    let (before, mut events) = (taken::general(), 0);
+    for chunk in &chunks {
+        parser.feed_each(chunk, |step| {
+            assert!(matches!(step, Ok(Step::Event(_))), "{step:?}");
+            events += 1;
+        });
+    }
+    assert_eq!(events, 20);
+    assert_eq!(
+        taken::general() - before,
+        0,
+        "a whole-block chunk went to the general path"
+    );
+    // A chunk that ends inside a line, and the one that ends it, do go there.
+    let before = taken::general();
+    for chunk in [&b"data: a\n\ndata: b"[..], b"c\n\n"] {
+        parser.feed_each(chunk, |_| {});
+    }
+    assert_eq!(taken::general() - before, 2);
+}
