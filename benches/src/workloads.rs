@@ -11,8 +11,11 @@ pub struct Workload {
     pub about: &'static str,
     /// The whole stream.
     pub bytes: Bytes,
-    /// The size of the pieces it is delivered in.
+    /// The size of the pieces it is delivered in (when `cuts` is empty).
     pub chunk_size: usize,
+    /// Where each delivery chunk ends, for a workload whose chunks vary in size (the last
+    /// ends at the stream's end); empty for fixed-size chunks.
+    pub cuts: Vec<usize>,
     /// Events a conforming parser dispatches.
     pub events: u64,
     /// Sum of those events' data lengths.
@@ -24,7 +27,19 @@ pub struct Workload {
 impl Workload {
     /// The stream cut into its delivery chunks (zero-copy slices).
     pub fn chunks(&self) -> Vec<Bytes> {
-        crate::chunks(&self.bytes, self.chunk_size)
+        if self.cuts.is_empty() {
+            return crate::chunks(&self.bytes, self.chunk_size);
+        }
+        let starts = std::iter::once(0).chain(self.cuts.iter().copied());
+        let ends = self
+            .cuts
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.bytes.len()));
+        starts
+            .zip(ends)
+            .map(|(start, end)| self.bytes.slice(start..end))
+            .collect()
     }
 }
 
@@ -37,6 +52,7 @@ struct Builder {
     bytes: Vec<u8>,
     events: u64,
     data_bytes: u64,
+    cuts: Vec<usize>,
 }
 
 impl Builder {
@@ -45,6 +61,7 @@ impl Builder {
             bytes: Vec::with_capacity(TARGET_BYTES + (1 << 20)),
             events: 0,
             data_bytes: 0,
+            cuts: Vec::new(),
         }
     }
 
@@ -55,6 +72,7 @@ impl Builder {
             about,
             bytes: Bytes::from(self.bytes),
             chunk_size,
+            cuts: self.cuts,
             events: self.events,
             data_bytes: self.data_bytes,
             line_feeds,
@@ -195,12 +213,78 @@ pub fn keep_alive() -> Workload {
     )
 }
 
+/// One streamed token's text: mostly short ASCII word pieces, now and then a multi-byte one,
+/// as a model's tokenizer emits them.
+fn token(n: u64) -> &'static str {
+    const TOKENS: [&str; 16] = [
+        " the",
+        " stream",
+        "ing",
+        " of",
+        " tokens",
+        ",",
+        " each",
+        " in",
+        " its",
+        " own",
+        " chunk",
+        ".",
+        "\\n",
+        " caf\u{e9}",
+        " \u{2014}",
+        " 42",
+    ];
+    TOKENS[(n.wrapping_mul(0x9E37_79B9) >> 7) as usize % TOKENS.len()]
+}
+
+/// `token-stream`: what model-streaming APIs send. Each network chunk carries one event of
+/// about 200 bytes, `data: {..."delta":{"content":"<token>"}...}` and a blank line; one event
+/// in seven arrives split in two at a point that moves; every 400 tokens a `data: [DONE]`
+/// ends the answer and the next begins.
+pub fn token_stream() -> Workload {
+    let mut out = Builder::new();
+    let mut n: u64 = 0;
+    while out.bytes.len() < TARGET_BYTES {
+        let data = if n % 401 == 400 {
+            "[DONE]".to_string()
+        } else {
+            let answer = n / 401;
+            format!(
+                "{{\"id\":\"cmpl-{answer:08x}\",\"object\":\"chat.completion.chunk\",\"created\":{},\
+                 \"model\":\"bench-model-1\",\"choices\":[{{\"index\":0,\"delta\":\
+                 {{\"content\":\"{}\"}},\"logprobs\":null,\"finish_reason\":null}}]}}",
+                1_765_000_000 + answer,
+                token(n)
+            )
+        };
+        let start = out.bytes.len();
+        out.bytes.extend_from_slice(b"data: ");
+        out.bytes.extend_from_slice(data.as_bytes());
+        out.bytes.extend_from_slice(b"\n\n");
+        let len = out.bytes.len() - start;
+        if n % 7 == 3 {
+            out.cuts.push(start + 1 + (n as usize * 37) % (len - 1));
+        }
+        out.cuts.push(out.bytes.len());
+        out.events += 1;
+        out.data_bytes += data.len() as u64;
+        n += 1;
+    }
+    out.cuts.pop();
+    out.finish(
+        "token-stream",
+        "model-token events of ~200 bytes, one per chunk (one in seven split in two)",
+        0,
+    )
+}
+
 /// Every parse workload, in report order.
 pub fn all() -> Vec<Workload> {
     vec![
         small(),
         crlf(),
         chunked_1k(),
+        token_stream(),
         large(),
         multiline(),
         keep_alive(),

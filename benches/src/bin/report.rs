@@ -178,6 +178,7 @@ fn main() {
         }
         md.push('\n');
     }
+    targets(&mut md, &groups);
     if !not_timed.trim().is_empty() {
         md.push_str("### Not timed\n\nAn implementation is timed only after its counts on the workload match; these did not\n(or their time grew faster than the workload):\n\n| benchmark | implementation | reason |\n|---|---|---|\n");
         let mut seen = std::collections::BTreeSet::new();
@@ -209,6 +210,108 @@ fn main() {
     std::fs::write(root.join("../docs/performance.svg"), chart(&chart_rows))
         .expect("writing the chart");
     eprintln!("wrote docs/performance.md (generated section) and docs/performance.svg");
+}
+
+/// Issue 27's targets, judged on this run alone: for each workload, ours (the faster of
+/// `feed` and `feed_each`) against the `block-lines` reference loop and against the fastest
+/// peer, and `feed_each` against `feed`; for the encoder, ours against `unchecked-pieces` and
+/// the fastest peer. A target left empty is not asked for that workload.
+fn targets(md: &mut String, groups: &BTreeMap<String, Vec<&Measure>>) {
+    // (workload, × block-lines asked, × best peer asked)
+    const PARSE: [(&str, f64, f64); 6] = [
+        ("small", 0.9, 4.0),
+        ("crlf", 0.9, 4.0),
+        ("multiline", 0.9, 2.0),
+        ("chunked-1k", 0.8, 4.0),
+        ("token-stream", 0.8, 4.0),
+        ("large", 1.5, 2.0),
+    ];
+    const ENCODE: [(&str, f64, Option<f64>); 3] = [
+        ("small", 1.0, Some(3.0)),
+        ("large", 1.0, None),
+        ("multiline", 1.0, None),
+    ];
+    let speed = |group: &str, name: &str| {
+        groups
+            .get(group)?
+            .iter()
+            .find(|m| m.function == name)
+            .map(|m| m.mib_per_s())
+    };
+    let best_peer = |group: &str, ours: &dyn Fn(&str) -> bool| {
+        groups.get(group).and_then(|list| {
+            list.iter()
+                .filter(|m| !ours(&m.function) && !REFERENCE_ROWS.contains(&m.function.as_str()))
+                .max_by(|a, b| a.mib_per_s().total_cmp(&b.mib_per_s()))
+                .map(|m| (m.function.clone(), m.mib_per_s()))
+        })
+    };
+    let verdict = |ratio: f64, asked: f64| if ratio >= asked { "yes" } else { "**no**" };
+    let is_parser_of_ours = |name: &str| name.starts_with("ssewire");
+    let _ = writeln!(
+        md,
+        "### Targets (issue 27), judged on this run\n\n\
+         Ours is the faster of `ssewire` (`feed`) and `ssewire-each` (`feed_each`).\n\n\
+         | parse workload | ours | × block-lines (asked) | best peer | × best peer (asked) | each ÷ feed (asked ≥ 1) |\n\
+         |---|---|---:|---|---:|---:|"
+    );
+    for (workload, asked_lines, asked_peer) in PARSE {
+        let group = format!("parse/{workload}");
+        let (Some(feed), Some(each)) = (speed(&group, "ssewire"), speed(&group, "ssewire-each"))
+        else {
+            continue;
+        };
+        let (name, ours) = if each >= feed {
+            ("ssewire-each", each)
+        } else {
+            ("ssewire", feed)
+        };
+        let lines = speed(&group, "block-lines").map_or("-".into(), |b| {
+            let r = ours / b;
+            format!("{r:.2}x ({asked_lines}x) {}", verdict(r, asked_lines))
+        });
+        let (peer, vs_peer) =
+            best_peer(&group, &is_parser_of_ours).map_or(("-".into(), "-".into()), |(peer, p)| {
+                let r = ours / p;
+                (
+                    peer,
+                    format!("{r:.2}x ({asked_peer}x) {}", verdict(r, asked_peer)),
+                )
+            });
+        let each_feed = each / feed;
+        let _ = writeln!(
+            md,
+            "| {workload} | {name} {ours:.0} MiB/s | {lines} | {peer} | {vs_peer} | {each_feed:.2} {} |",
+            verdict(each_feed, 1.0)
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n| encode workload | ours | × unchecked-pieces (asked) | best peer | × best peer (asked) |\n\
+         |---|---|---:|---|---:|"
+    );
+    let encoder_of_ours = |name: &str| name == "ssewire";
+    for (workload, asked_pieces, asked_peer) in ENCODE {
+        let group = format!("encode/{workload}");
+        let Some(ours) = speed(&group, "ssewire") else {
+            continue;
+        };
+        let pieces = speed(&group, "unchecked-pieces").map_or("-".into(), |b| {
+            let r = ours / b;
+            format!("{r:.2}x ({asked_pieces}x) {}", verdict(r, asked_pieces))
+        });
+        let (peer, vs_peer) =
+            best_peer(&group, &encoder_of_ours).map_or(("-".into(), "-".into()), |(peer, p)| {
+                let r = ours / p;
+                let asked = asked_peer.map_or("-".into(), |a| format!("({a}x) {}", verdict(r, a)));
+                (peer, format!("{r:.2}x {asked}"))
+            });
+        let _ = writeln!(
+            md,
+            "| {workload} | ssewire {ours:.0} MiB/s | {pieces} | {peer} | {vs_peer} |"
+        );
+    }
+    md.push('\n');
 }
 
 /// A horizontal bar chart, log scale, one block of bars per benchmark group.
