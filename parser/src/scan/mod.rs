@@ -393,6 +393,16 @@ impl<'a, K: Kernel> Scan<'a, K> {
     #[inline(never)]
     fn tail_masks(&self, at: usize) -> Masks {
         let rest = &self.input[at..];
+        // A chunk of a block or more ends with `rest`: load its last 64 bytes where they lie
+        // and shift out the bits of the bytes before `rest` (no copy into a padded block).
+        if let Some(last) = self.input.last_chunk::<64>() {
+            let before = (64 - rest.len()) as u32;
+            let masks = self.kernel.masks(last);
+            return Masks {
+                eol: masks.eol.checked_shr(before).unwrap_or(0),
+                high: masks.high.checked_shr(before).unwrap_or(0),
+            };
+        }
         // Zero padding adds neither line ends nor high bytes.
         let mut block = [0u8; 64];
         block[..rest.len()].copy_from_slice(rest);
