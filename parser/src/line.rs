@@ -119,13 +119,16 @@ fn append_bounded(carry: &mut Vec<u8>, bytes: &[u8], max: usize) {
 /// is the chunk's last byte, so whether an LF follows is not known yet.
 #[inline(always)]
 pub(crate) fn next_line_start(input: &[u8], end: usize) -> Option<usize> {
-    match input[end] {
+    let next = match input[end] {
         b'\r' => match input.get(end + 1)? {
-            b'\n' => Some(end + 2),
-            _ => Some(end + 1),
+            b'\n' => end + 2,
+            _ => end + 1,
         },
-        _ => Some(end + 1),
-    }
+        _ => end + 1,
+    };
+    // A start at or before the line end would read the same line for ever: fail at once.
+    debug_assert!(next > end, "line start {next} not past the line end {end}");
+    Some(next)
 }
 
 /// Finds lines; shared by [`crate::FieldParser`] and [`crate::Parser`].
@@ -328,6 +331,7 @@ impl LineReader {
                 Some(next) => (next, false),
                 None => (end + 1, true),
             };
+            debug_assert!(*pos > end, "the reader did not move past a line end");
             if self.discarding {
                 self.discarding = false;
                 continue;
@@ -433,5 +437,78 @@ mod tests {
         // A CR ending the chunk: the next chunk's LF may belong to it.
         assert_eq!(pos, 5);
         assert!(!reader.is_clean());
+    }
+
+    /// A reader past the stream's start (its BOM decided), so `take_short` may answer.
+    fn reader_past_the_start(limits: &Limits) -> LineReader {
+        let mut reader = LineReader::new(limits);
+        let mut scan = Scan::new(b"\n");
+        let mut pos = 0;
+        assert!(matches!(
+            reader.next(&mut scan, &mut pos, Keep::All),
+            Next::Line(_)
+        ));
+        reader.advance(1);
+        reader
+    }
+
+    #[test]
+    fn a_few_bytes_that_end_no_line_are_taken_short_and_anything_else_is_not() {
+        // The shortcut exists for streams that trickle in a few bytes per chunk; turning it off
+        // changes speed only, so its answers are asserted here.
+        let limits = Limits::default().max_line_bytes(24);
+        let mut reader = reader_past_the_start(&limits);
+        assert!(reader.take_short(b"d", Keep::KnownFields));
+        assert!(reader.take_short(b"ata: 789012345", Keep::KnownFields));
+        assert_eq!(reader.carry, b"data: 789012345");
+        // 15 bytes are short; 16 are not (and leave the carry alone).
+        assert!(reader.take_short(b"abcdefghi", Keep::KnownFields));
+        assert_eq!(
+            reader.carry.len(),
+            24,
+            "exactly at the line limit is within it"
+        );
+        assert!(
+            !reader.take_short(b"x", Keep::KnownFields),
+            "past the limit"
+        );
+        let mut reader = reader_past_the_start(&limits);
+        assert!(reader.take_short(&[b'a'; 15], Keep::KnownFields));
+        let mut reader = reader_past_the_start(&limits);
+        assert!(!reader.take_short(&[b'a'; 16], Keep::KnownFields));
+        assert!(reader.carry.is_empty());
+        // A line end, anywhere in the chunk, is `next`'s to find.
+        assert!(!reader.take_short(b"data: a\n", Keep::KnownFields));
+        assert!(!reader.take_short(b"\rdata", Keep::KnownFields));
+    }
+
+    #[test]
+    fn bytes_taken_short_keep_the_carry_marked_ascii_only_while_every_byte_is() {
+        let limits = Limits::default();
+        let mut reader = reader_past_the_start(&limits);
+        assert!(reader.take_short(b"data: ab", Keep::KnownFields));
+        assert!(reader.carry_ascii, "plain ASCII is ASCII");
+        // 0x80 alone: the highest bit, and nothing else, set.
+        assert!(reader.take_short(b"\x80", Keep::KnownFields));
+        assert!(!reader.carry_ascii, "a continuation byte is not ASCII");
+        let mut reader = reader_past_the_start(&limits);
+        assert!(reader.take_short(b"data: \x80", Keep::KnownFields));
+        assert!(!reader.carry_ascii);
+    }
+
+    #[test]
+    fn a_carry_that_exactly_fills_its_buffer_does_not_grow_it() {
+        // Growth is for bytes that do not fit; bytes that fit exactly cost no reallocation.
+        let mut carry = Vec::with_capacity(8);
+        carry.extend_from_slice(b"abcd");
+        append_bounded(&mut carry, b"efgh", usize::MAX);
+        assert_eq!((carry.len(), carry.capacity()), (8, 8));
+        // One more byte doubles it (below the cap), and the cap bounds the doubling.
+        append_bounded(&mut carry, b"i", usize::MAX);
+        assert_eq!(carry.capacity(), 16);
+        let mut capped = Vec::with_capacity(8);
+        capped.extend_from_slice(b"abcdefgh");
+        append_bounded(&mut capped, b"ij", 12);
+        assert_eq!(capped.capacity(), 12);
     }
 }

@@ -148,6 +148,7 @@ impl Parser {
                     end + 1
                 }
             };
+            debug_assert!(*pos > end, "the line path did not move past a line end");
             self.lines.set_line_start(start);
             let line = &input[start..end];
             #[cfg(test)]

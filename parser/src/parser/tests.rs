@@ -261,8 +261,14 @@ fn lines_and_data_exactly_at_their_limits_stay_on_the_fast_paths() {
 fn a_chunk_that_ends_where_a_block_ends_never_reaches_the_general_path() {
     // What model-token streams send: one event per chunk. Every chunk ends at a blank line, so
     // `feed_each` has nothing to hand `step` (which would only find no line and return).
+    // Keep-alive comments and ID-only blocks between them dispatch nothing, and stay on the
+    // block path too.
     let chunks: Vec<Vec<u8>> = (0..20)
-        .map(|i| format!("data: {{\"token\":\"t{i}\"}}\n\n").into_bytes())
+        .map(|i| match i % 5 {
+            3 => b": keep-alive\n\n".to_vec(),
+            4 => format!("id: {i}\n\ndata: {{\"token\":\"t{i}\"}}\n\n").into_bytes(),
+            _ => format!("data: {{\"token\":\"t{i}\"}}\n\n").into_bytes(),
+        })
         .collect();
     let mut parser = Parser::new();
     // The first chunk goes the general way: a stream's start, where a BOM may be.
@@ -274,7 +280,8 @@ fn a_chunk_that_ends_where_a_block_ends_never_reaches_the_general_path() {
             events += 1;
         });
     }
-    assert_eq!(events, 20);
+    assert_eq!(events, 16);
+    assert_eq!(parser.last_event_id(), "19");
     assert_eq!(
         taken::general() - before,
         0,
