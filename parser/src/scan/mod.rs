@@ -437,6 +437,7 @@ impl<'a, K: Kernel> Scan<'a, K> {
             }
             high |= bytes_high;
             at = self.start + 64;
+            debug_assert!(at > self.start, "the scan did not move to the next block");
             if shift != 0 || at >= self.input.len() {
                 // Only the tail of the block was this line's, so the next block likely ends
                 // it; or the chunk ends here.
