@@ -47,6 +47,7 @@ impl Parser {
             }
             // A CR ending the chunk: the general path keeps the LF that may follow.
             at = next_line_start(input, end)?;
+            debug_assert!(at > end, "the block path did not move past a line end");
             let Some((name, value)) = known_field(line) else {
                 if line.is_empty() {
                     break;
