@@ -494,6 +494,11 @@ mod tests {
         let mut reader = reader_past_the_start(&limits);
         assert!(reader.take_short(b"data: \x80", Keep::KnownFields));
         assert!(!reader.carry_ascii);
+        // The same while the line's name is still undecided (held through `hold_partial`).
+        let mut reader = reader_past_the_start(&limits);
+        assert!(reader.take_short(b"d", Keep::KnownFields));
+        assert!(reader.take_short(b"\x80", Keep::KnownFields));
+        assert!(!reader.carry_ascii, "a continuation byte is not ASCII");
     }
 
     #[test]
