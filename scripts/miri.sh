@@ -3,9 +3,9 @@
 # the unsafe sites for undefined behaviour (out-of-bounds reads, invalid UTF-8 in a str, ...):
 # parser/src/scan/sse2.rs and scan/avx2.rs (SSE2 and AVX2 loads; the SSE2 ones are also the
 # encoder's split) and parser/src/utf8.rs (from_utf8_unchecked on bytes the scan found ASCII).
-# Installs the nightly toolchain's miri component if it is missing. Slow: the parser steps take
-# about 2 minutes each, the encoder and the properties steps more than 5 each on the shared 2-core
-# machine (docs/proof.md has the results and what did not finish).
+# Installs the nightly toolchain's miri component if it is missing. Slow: on the shared 2-core
+# machine the parser steps take 2 to 5 minutes each, the encoder's about 11, and the properties
+# step more than 25 (docs/proof.md has the results and what did not finish).
 # Usage: bash scripts/miri.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
