@@ -5,7 +5,8 @@
 # process is taken (reading the file included, the same for all). Median of RUNS runs (default
 # 3), one implementation after another. A process whose counts are wrong is listed, not timed.
 # Writes its table between the process markers of docs/performance.md.
-# Usage: bash benches/process.sh [WORKLOAD...]     (default: every workload but one-byte-chunks)
+# Usage: bash benches/process.sh [WORKLOAD...]     (default: every workload but one-byte-chunks,
+# whose 128 Mi one-byte reads would need 4 GiB of slices in the peers' harness)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
