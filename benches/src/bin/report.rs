@@ -247,6 +247,17 @@ fn targets(md: &mut String, groups: &BTreeMap<String, Vec<&Measure>>) {
         })
     };
     let verdict = |ratio: f64, asked: f64| if ratio >= asked { "yes" } else { "**no**" };
+    // Ours over `other`, with the ratio asked and whether it is met; "-" without a measure.
+    let judged = |ours: f64, other: Option<f64>, asked: Option<f64>| match other {
+        None => "-".to_string(),
+        Some(other) => {
+            let r = ours / other;
+            match asked {
+                Some(a) => format!("{r:.2}x ({a}x) {}", verdict(r, a)),
+                None => format!("{r:.2}x -"),
+            }
+        }
+    };
     let is_parser_of_ours = |name: &str| name.starts_with("ssewire");
     let _ = writeln!(
         md,
@@ -266,17 +277,10 @@ fn targets(md: &mut String, groups: &BTreeMap<String, Vec<&Measure>>) {
         } else {
             ("ssewire", feed)
         };
-        let lines = speed(&group, "block-lines").map_or("-".into(), |b| {
-            let r = ours / b;
-            format!("{r:.2}x ({asked_lines}x) {}", verdict(r, asked_lines))
-        });
-        let (peer, vs_peer) =
-            best_peer(&group, &is_parser_of_ours).map_or(("-".into(), "-".into()), |(peer, p)| {
-                let r = ours / p;
-                (
-                    peer,
-                    format!("{r:.2}x ({asked_peer}x) {}", verdict(r, asked_peer)),
-                )
+        let lines = judged(ours, speed(&group, "block-lines"), Some(asked_lines));
+        let (peer, vs_peer) = best_peer(&group, &is_parser_of_ours)
+            .map_or(("-".into(), "-".into()), |(peer, p)| {
+                (peer, judged(ours, Some(p), Some(asked_peer)))
             });
         let each_feed = each / feed;
         let _ = writeln!(
@@ -296,15 +300,10 @@ fn targets(md: &mut String, groups: &BTreeMap<String, Vec<&Measure>>) {
         let Some(ours) = speed(&group, "ssewire") else {
             continue;
         };
-        let pieces = speed(&group, "unchecked-pieces").map_or("-".into(), |b| {
-            let r = ours / b;
-            format!("{r:.2}x ({asked_pieces}x) {}", verdict(r, asked_pieces))
-        });
-        let (peer, vs_peer) =
-            best_peer(&group, &encoder_of_ours).map_or(("-".into(), "-".into()), |(peer, p)| {
-                let r = ours / p;
-                let asked = asked_peer.map_or("-".into(), |a| format!("({a}x) {}", verdict(r, a)));
-                (peer, format!("{r:.2}x {asked}"))
+        let pieces = judged(ours, speed(&group, "unchecked-pieces"), Some(asked_pieces));
+        let (peer, vs_peer) = best_peer(&group, &encoder_of_ours)
+            .map_or(("-".into(), "-".into()), |(peer, p)| {
+                (peer, judged(ours, Some(p), asked_peer))
             });
         let _ = writeln!(
             md,
