@@ -9,6 +9,7 @@
 #[cfg(feature = "clients")]
 pub mod clients;
 pub mod peers;
+pub mod references;
 pub mod workloads;
 
 use bytes::Bytes;
@@ -18,6 +19,13 @@ pub trait Sink {
     /// A dispatched event: its type after defaulting, its data, and the last event ID string at
     /// dispatch (what the wrapper can tell of it from the crate's API).
     fn event(&mut self, event_type: &str, data: &str, last_event_id: &str);
+    /// [`Sink::event`] from bytes the caller has already checked to be UTF-8 (the
+    /// `checked-lines` reference loop, which holds no `str`): converted for sinks that need
+    /// text, counted as they are by [`Counts`], as ours are counted without a second check.
+    fn event_bytes(&mut self, event_type: &[u8], data: &[u8], last_event_id: &[u8]) {
+        let text = |bytes| String::from_utf8_lossy(bytes);
+        self.event(&text(event_type), &text(data), &text(last_event_id));
+    }
     /// A `retry` field that set the reconnection time.
     fn retry(&mut self, millis: u64);
     /// The crate reported an error; the wrapper goes on as the crate's API allows.
@@ -87,6 +95,11 @@ pub struct Counts {
 impl Sink for Counts {
     #[inline]
     fn event(&mut self, _event_type: &str, data: &str, _last_event_id: &str) {
+        self.events += 1;
+        self.data_bytes += data.len() as u64;
+    }
+    #[inline]
+    fn event_bytes(&mut self, _event_type: &[u8], data: &[u8], _last_event_id: &[u8]) {
         self.events += 1;
         self.data_bytes += data.len() as u64;
     }

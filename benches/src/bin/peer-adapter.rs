@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use ssewire_benches::peers::{encoders, parsers};
+use ssewire_benches::peers::{encoders, find_parser, parsers};
 use ssewire_benches::{chunks, EncodeItem};
 
 const USAGE: &str =
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     if encode {
         return run_encode(name);
     }
-    let Some(parser) = parsers().into_iter().find(|p| p.name == name) else {
+    let Some(parser) = find_parser(name) else {
         eprintln!("no parser named {name:?}; peer-adapter --list shows them");
         return ExitCode::from(2);
     };
@@ -98,7 +98,7 @@ fn main() -> ExitCode {
 /// The protocol's `--capabilities` answer. The wrappers glue what their crate leaves to its
 /// caller; what no glue can recover is the crate's `LACKS`.
 fn capabilities(name: &str) -> ExitCode {
-    let parser = parsers().into_iter().find(|p| p.name == name);
+    let parser = find_parser(name);
     let encoder = encoders().into_iter().find(|e| e.name == name);
     let (krate, version) = match (&parser, &encoder) {
         (Some(p), _) => (p.krate, p.version),

@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use ssewire_benches::peers::{parsers, ParserEntry};
+use ssewire_benches::peers::{find_parser, ParserEntry};
 use ssewire_benches::{workloads, Counts};
 
 #[inline(never)]
@@ -17,10 +17,7 @@ fn measured_parse(parser: &ParserEntry, chunks: &[Bytes]) -> Counts {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(parser) = args
-        .first()
-        .and_then(|name| parsers().into_iter().find(|p| p.name == name))
-    else {
+    let Some(parser) = args.first().and_then(|name| find_parser(name)) else {
         eprintln!("usage: per-chunk NAME [CHUNKS] [WORKLOAD]   (NAME from peer-adapter --list)");
         return ExitCode::from(2);
     };

@@ -128,6 +128,20 @@ pub fn parsers() -> Vec<ParserEntry> {
     ]
 }
 
+/// Reference loops behind the parser shape, so the corpus can judge them and `per-chunk` can
+/// count them; never in [`parsers`], so never a peer in the matrix or the reports.
+pub fn references() -> Vec<ParserEntry> {
+    vec![parser::<crate::references::checked::CheckedLines>()]
+}
+
+/// The parser or reference loop called `name`.
+pub fn find_parser(name: &str) -> Option<ParserEntry> {
+    parsers()
+        .into_iter()
+        .chain(references())
+        .find(|p| p.name == name)
+}
+
 /// Every encoder measured, ours first.
 pub fn encoders() -> Vec<EncoderEntry> {
     vec![
