@@ -92,6 +92,45 @@ fn broken_adapters_get_the_verdict_they_earn() {
 }
 
 #[test]
+fn a_retry_value_no_field_sets_is_a_failure_that_shows_it_not_a_crash() {
+    let case = Case::find("retry/digits-set-reconnection-time").unwrap();
+    assert_eq!(case.expect, [Output::Retry(1000)]);
+    for (printed, got) in [
+        ("-1", Output::RetryOutOfRange(-1)),
+        // Past u64::MAX, as an arbitrary-precision language may report an overflow.
+        ("18446744073709551616", Output::RetryOutOfRange(1 << 64)),
+        ("999", Output::Retry(999)),
+    ] {
+        let adapter = format!("cat >/dev/null; echo '{{\"retry\":{printed}}}'");
+        let run = suite::run(&settings(&adapter, vec![None]), &[case]);
+        let result = &run.report.results[0];
+        assert_eq!(
+            result.verdict,
+            Verdict::Fail {
+                chunking: "whole input".into(),
+                got: vec![got]
+            },
+            "{printed}"
+        );
+        assert!(
+            run.report
+                .to_string()
+                .contains(&format!("got[0]:  {{\"retry\":{printed}}}")),
+            "{}",
+            run.report
+        );
+    }
+    // A retry that is not an integer is still not protocol output.
+    for printed in ["1.5", "\"abc\""] {
+        let adapter = format!("cat >/dev/null; echo '{{\"retry\":{printed}}}'");
+        assert!(
+            matches!(verdict_of(&adapter, &case.name), Verdict::Crash { message, .. } if message.starts_with("malformed output line")),
+            "{printed}"
+        );
+    }
+}
+
+#[test]
 fn the_command_line_runner_exits_non_zero_on_failure_and_ends_with_the_counts() {
     let exe = env!("CARGO_BIN_EXE_sse-conformance");
     let good = std::process::Command::new(exe)
