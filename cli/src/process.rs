@@ -146,11 +146,19 @@ fn signal_of(_: std::process::ExitStatus) -> Option<i32> {
 /// let lines = b"{\"comment\":\"x\"}\n{\"retry\":3}\n{\"error\":\"limit\"}\n";
 /// assert_eq!(read_outputs(lines), Ok(vec![Output::Retry(3)]));
 /// assert!(read_outputs(b"not json\n").is_err());
+/// // Any integer is a retry value, however wrong; anything else is not.
+/// let wrong = b"{\"retry\":-1}\n{\"retry\":100000000000000000000}\n";
+/// assert_eq!(
+///     read_outputs(wrong),
+///     Ok(vec![Output::RetryOutOfRange(-1), Output::RetryOutOfRange(100_000_000_000_000_000_000)])
+/// );
+/// assert!(read_outputs(b"{\"retry\":1.5}\n").is_err());
+/// assert!(read_outputs(b"{\"retry\":\"abc\"}\n").is_err());
 /// ```
 ///
 /// # Errors
 /// A message quoting the first line that is not a JSON object, or an event or retry line of
-/// the wrong shape.
+/// the wrong shape (a `retry` that is not an integer, for one).
 pub fn read_outputs(stdout: &[u8]) -> Result<Vec<Output>, String> {
     let text = String::from_utf8_lossy(stdout);
     let mut outputs = Vec::new();
@@ -165,7 +173,9 @@ pub fn read_outputs(stdout: &[u8]) -> Result<Vec<Output>, String> {
             .iter()
             .any(|k| object.contains_key(*k))
         {
-            let output: Output = serde_json::from_value(value)
+            // From the text, not `value`: a `Value` holds no integer past 64 bits, and a
+            // retry value out of range is the library's wrong answer, judged as such.
+            let output: Output = serde_json::from_str(line)
                 .map_err(|e| format!("malformed output line ({e}): {}", quoted()))?;
             outputs.push(output);
         }

@@ -92,6 +92,45 @@ fn broken_adapters_get_the_verdict_they_earn() {
 }
 
 #[test]
+fn a_retry_value_no_field_sets_is_a_failure_that_shows_it_not_a_crash() {
+    let case = Case::find("retry/digits-set-reconnection-time").unwrap();
+    assert_eq!(case.expect, [Output::Retry(1000)]);
+    for (printed, got) in [
+        ("-1", Output::RetryOutOfRange(-1)),
+        // Past u64::MAX, as an arbitrary-precision language may report an overflow.
+        ("18446744073709551616", Output::RetryOutOfRange(1 << 64)),
+        ("999", Output::Retry(999)),
+    ] {
+        let adapter = format!("cat >/dev/null; echo '{{\"retry\":{printed}}}'");
+        let run = suite::run(&settings(&adapter, vec![None]), &[case]);
+        let result = &run.report.results[0];
+        assert_eq!(
+            result.verdict,
+            Verdict::Fail {
+                chunking: "whole input".into(),
+                got: vec![got]
+            },
+            "{printed}"
+        );
+        assert!(
+            run.report
+                .to_string()
+                .contains(&format!("got[0]:  {{\"retry\":{printed}}}")),
+            "{}",
+            run.report
+        );
+    }
+    // A retry that is not an integer is still not protocol output.
+    for printed in ["1.5", "\"abc\""] {
+        let adapter = format!("cat >/dev/null; echo '{{\"retry\":{printed}}}'");
+        assert!(
+            matches!(verdict_of(&adapter, &case.name), Verdict::Crash { message, .. } if message.starts_with("malformed output line")),
+            "{printed}"
+        );
+    }
+}
+
+#[test]
 fn the_command_line_runner_exits_non_zero_on_failure_and_ends_with_the_counts() {
     let exe = env!("CARGO_BIN_EXE_sse-conformance");
     let good = std::process::Command::new(exe)
@@ -356,21 +395,39 @@ fn our_adapter_describes_itself() {
 
 #[test]
 fn a_reader_that_goes_away_ends_the_command_quietly() {
-    use std::io::Read as _;
+    use std::io::{Read as _, Write as _};
     use std::process::{Command, Stdio};
     let mut show = vec!["show"];
     show.extend(Case::all().iter().map(|c| c.name.as_str()));
-    for args in [
-        &show[..],
-        &["protocol"][..],
-        &["run", "--chunk-sizes", "whole"][..],
-    ] {
+    // Each input gives far more output than a pipe holds (64 KiB on Linux), so the command
+    // is still writing when the reader leaves.
+    let events = "data: x\n\n".repeat(200_000).into_bytes();
+    let items = format!("{{\"data\":\"{}\"}}\n", "x".repeat(50))
+        .repeat(100_000)
+        .into_bytes();
+    let runs: [(&[&str], &[u8]); 6] = [
+        (&show, b""),
+        (&["protocol"], b""),
+        (&["list"], b""),
+        (&["run", "--chunk-sizes", "whole"], b""),
+        (&["adapter"], &events),
+        (&["adapter", "--encode"], &items),
+    ];
+    for (args, input) in runs {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sse-conformance"))
             .args(args)
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // A thread feeds stdin, as `--encode` writes while it reads; the command may stop
+        // reading once its stdout is closed, so a failed write here is expected.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
         let mut first = [0u8; 16];
         child.stdout.take().unwrap().read_exact(&mut first).unwrap();
         // The pipe is closed here, as `| head -c 16` would.
@@ -382,13 +439,15 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
             .read_to_string(&mut stderr)
             .unwrap();
         let status = child.wait().unwrap();
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
-        // `protocol` may fit in the pipe before the reader leaves; the others cannot.
-        assert!(
-            status.success() || args[0] == "protocol",
-            "{args:?}: {status}"
-        );
+        feeder.join().unwrap();
+        if args[0] == "run" {
+            // `run` says on stderr what it is running before any case is judged.
+            assert!(!stderr.contains("Broken pipe"), "{stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        } else {
+            assert_eq!(stderr, "", "{:?}", args[0]);
+        }
+        assert_eq!(status.code(), Some(0), "{:?}", &args[..args.len().min(2)]);
     }
 }
 

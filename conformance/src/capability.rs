@@ -128,7 +128,7 @@ impl fmt::Display for Capability {
 fn event_id(output: &Output) -> Option<&str> {
     match output {
         Output::Event { id, .. } => Some(id),
-        Output::Retry(_) => None,
+        Output::Retry(_) | Output::RetryOutOfRange(_) => None,
     }
 }
 

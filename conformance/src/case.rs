@@ -28,6 +28,18 @@ pub enum Output {
     },
     /// A `retry` field of only ASCII digits set the reconnection time to this many ms.
     Retry(u64),
+    /// A retry line whose value [`Output::Retry`] cannot hold: a negative number, which no
+    /// `retry` field sets, or one past `u64::MAX`. Only an adapter reports one, and wrongly;
+    /// it is read so that the runner can judge it a failure and show it, where refusing the
+    /// line would call the library's wrong answer a crash. No case expects one.
+    ///
+    /// ```
+    /// use ssewire_conformance::Output;
+    /// let line: Output = serde_json::from_str(r#"{"retry":-1}"#).unwrap();
+    /// assert_eq!(line, Output::RetryOutOfRange(-1));
+    /// assert_eq!(line.to_json_line(), r#"{"retry":-1}"#);
+    /// ```
+    RetryOutOfRange(i128),
 }
 
 impl Output {
@@ -70,8 +82,9 @@ struct OutputLine {
     data: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<String>,
+    // Wider than `Output::Retry`, so a wrong value is read as a value, not a malformed line.
     #[serde(skip_serializing_if = "Option::is_none")]
-    retry: Option<u64>,
+    retry: Option<i128>,
 }
 
 impl TryFrom<OutputLine> for Output {
@@ -89,7 +102,7 @@ impl TryFrom<OutputLine> for Output {
                 data: None,
                 id: None,
                 retry: Some(retry),
-            } => Ok(Output::Retry(retry)),
+            } => Ok(u64::try_from(retry).map_or(Output::RetryOutOfRange(retry), Output::Retry)),
             _ => Err("an output is either {event, data, id} or {retry}".into()),
         }
     }
@@ -105,6 +118,12 @@ impl From<Output> for OutputLine {
                 retry: None,
             },
             Output::Retry(retry) => OutputLine {
+                event: None,
+                data: None,
+                id: None,
+                retry: Some(retry.into()),
+            },
+            Output::RetryOutOfRange(retry) => OutputLine {
                 event: None,
                 data: None,
                 id: None,
@@ -146,15 +165,27 @@ impl Case {
     /// Reads a case file in the adapter protocol's format.
     ///
     /// # Errors
-    /// A message naming what is wrong: JSON, a key, or the base64.
+    /// A message naming what is wrong: JSON, a key, the base64, or an expected retry that no
+    /// `retry` field sets ([`Output::RetryOutOfRange`]).
     ///
     /// ```
     /// let json = br#"{"name":"x","source":"spec:#x","input_b64":"ZGF0YQoK","expect":[]}"#;
     /// let case = ssewire_conformance::Case::from_json(json).unwrap();
     /// assert_eq!(case.input, b"data\n\n");
+    /// let negative = br#"{"name":"x","source":"spec:#x","input_b64":"","expect":[{"retry":-1}]}"#;
+    /// assert!(ssewire_conformance::Case::from_json(negative).is_err());
     /// ```
     pub fn from_json(json: &[u8]) -> Result<Case, String> {
         let file: CaseFile = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+        if let Some(bad) = file
+            .expect
+            .iter()
+            .find(|o| matches!(o, Output::RetryOutOfRange(_)))
+        {
+            return Err(format!(
+                "expect: {bad} is no reconnection time a case can expect"
+            ));
+        }
         let input = base64::engine::general_purpose::STANDARD
             .decode(&file.input_b64)
             .map_err(|e| format!("input_b64: {e}"))?;

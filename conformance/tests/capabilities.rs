@@ -29,7 +29,6 @@ fn simulate(lack: Capability, input: &[u8]) -> Vec<Output> {
         .into_iter()
         .filter_map(|Traced { output, own_id }| match (lack, output) {
             (Capability::Retry, Output::Retry(_)) => None,
-            (_, Output::Retry(n)) => Some(Output::Retry(n)),
             (_, Output::Event { event, data, id }) => {
                 let id = match lack {
                     Capability::LastEventId => String::new(),
@@ -44,6 +43,7 @@ fn simulate(lack: Capability, input: &[u8]) -> Vec<Output> {
                 };
                 Some(Output::Event { event, data, id })
             }
+            (_, retry) => Some(retry),
         })
         .collect()
 }

@@ -39,15 +39,20 @@ pub(super) fn execute(args: AdapterArgs) -> Result<ExitCode, String> {
             "modes": ["parse", "count", "encode"],
             "lacks": [],
         });
-        return writeln!(out, "{answer}")
+        writeln!(out, "{answer}")
             .and_then(|()| out.flush())
-            .map(|()| ExitCode::SUCCESS)
-            .map_err(|e| format!("writing stdout: {e}"));
+            .unwrap_or_else(|e| super::stdout_failed(&e));
+        return Ok(ExitCode::SUCCESS);
     }
     if args.encode {
         let stdin = io::stdin();
         return Ok(match adapter::encode(stdin.lock(), &mut out) {
             Ok(()) => ExitCode::SUCCESS,
+            // Reading stdin cannot fail with a broken pipe, so this one is the reader of
+            // stdout gone: the quiet end every other command gives it.
+            Err(EncodeFailure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                super::stdout_failed(&e)
+            }
             Err(failure) => {
                 let _ = out.flush();
                 eprintln!("{failure}");
@@ -71,6 +76,6 @@ pub(super) fn execute(args: AdapterArgs) -> Result<ExitCode, String> {
     };
     written
         .and_then(|()| out.flush())
-        .map_err(|e| format!("writing stdout: {e}"))?;
+        .unwrap_or_else(|e| super::stdout_failed(&e));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,5 @@
 //! `sse-conformance list`: case names and their sources.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -26,9 +25,8 @@ pub(super) fn execute(args: ListArgs) -> Result<ExitCode, String> {
             areas().join(" ")
         ));
     }
-    let mut stdout = std::io::stdout().lock();
     for case in cases {
-        let _ = writeln!(stdout, "{:<70} {}", case.name, case.source);
+        outln!("{:<70} {}", case.name, case.source);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -154,17 +154,24 @@ fn parse_timeout(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-/// Writes to stdout for [`out!`]: on a closed pipe the program ends with status 0; on any
-/// other write error, with a message and status 2.
+/// Writes to stdout for [`out!`], ending the program as [`stdout_failed`] says when the
+/// write fails.
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     if let Err(e) = std::io::stdout().lock().write_fmt(args) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("sse-conformance: writing stdout: {e}");
-        std::process::exit(2);
+        stdout_failed(&e);
     }
+}
+
+/// Ends the program after a failed write to stdout: on a closed pipe with status 0 and no
+/// message, as Unix tools do, since the reader took what it wanted; on any other error with
+/// a message and status 2.
+pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("sse-conformance: writing stdout: {e}");
+    std::process::exit(2);
 }
 
 /// Runs the parsed command line; errors are printed to stderr with exit status 2.
