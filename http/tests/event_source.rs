@@ -4,13 +4,16 @@
 
 mod support;
 
+use std::error::Error as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use ssewire_http::{Backoff, Disconnect, EventSource, Failure, ReadyState, SourceEvent};
+use ssewire_http::{
+    Backoff, Disconnect, EventSource, Failure, ReadyState, RedirectError, SourceEvent,
+};
 use support::{scripted, Reply};
 
 const SHORT: Duration = Duration::from_millis(20);
@@ -138,6 +141,58 @@ async fn endless_redirects_fail_after_twenty() {
     let items = next_n(&mut source, 1).await;
     assert!(matches!(items[0], Err(Failure::Redirect(_))), "{items:?}");
     assert_eq!(requests.len(), 21);
+}
+
+/// The one failure `items` holds first, as a `RedirectError`.
+fn redirect_error(items: &[Result<SourceEvent, Failure>]) -> &RedirectError {
+    match &items[0] {
+        Err(Failure::Redirect(e)) => e,
+        other => panic!("expected a redirect failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_location_that_does_not_parse_fails_with_the_url_error_as_source() {
+    let (base, requests) = scripted(vec![Reply::redirect("302 Found", "http://[bad")]).await;
+    let mut source = EventSource::builder(base).reconnection_time(SHORT).build();
+    let items = next_n(&mut source, 1).await;
+    let e = redirect_error(&items);
+    assert_eq!(
+        *e,
+        RedirectError::BadLocation {
+            location: "http://[bad".into(),
+            error: url::ParseError::InvalidIpv6Address,
+        }
+    );
+    let cause = e.source().expect("the parse error is the source");
+    assert_eq!(
+        cause.downcast_ref::<url::ParseError>(),
+        Some(&url::ParseError::InvalidIpv6Address)
+    );
+    ends(&mut source).await;
+    assert_eq!(requests.len(), 1);
+}
+
+#[tokio::test]
+async fn a_location_that_is_not_text_fails_with_the_header_error_as_source() {
+    // Latin-1 `é`: hyper takes it (obs-text) but it is no visible ASCII.
+    let head = b"HTTP/1.1 302 Found\r\nlocation: /caf\xe9\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    let reply = Reply {
+        pieces: vec![head.to_vec()],
+        hold: false,
+    };
+    let (base, requests) = scripted(vec![reply]).await;
+    let mut source = EventSource::builder(base).reconnection_time(SHORT).build();
+    let items = next_n(&mut source, 1).await;
+    let e = redirect_error(&items);
+    let RedirectError::LocationNotAscii { status, cause } = e else {
+        panic!("expected LocationNotAscii, got {e:?}");
+    };
+    assert_eq!(*status, StatusCode::FOUND);
+    assert!(cause.downcast_ref::<http::header::ToStrError>().is_some());
+    assert!(e.source().is_some());
+    ends(&mut source).await;
+    assert_eq!(requests.len(), 1);
 }
 
 #[tokio::test]

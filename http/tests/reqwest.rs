@@ -114,3 +114,39 @@ async fn a_streaming_body_is_refused_since_it_cannot_be_sent_again() {
         "{error:?}"
     );
 }
+
+/// Issue 24: through reqwest with rustls, a certificate the client does not trust ends the
+/// stream with `Failure::Tls` (its cause rustls's error), as with the default transport,
+/// instead of a reconnection after each refusal for ever.
+#[cfg(feature = "rustls")]
+#[tokio::test]
+async fn an_untrusted_certificate_through_reqwest_fails_for_good_with_tls() {
+    use std::sync::atomic::Ordering;
+
+    use rustls::{CertificateError, Error as TlsError};
+    use support::tls::{pki, server, server_config};
+
+    // A CA made here that reqwest is not given: it trusts only the webpki roots.
+    let pki = pki(&["127.0.0.1"]);
+    let (port, seen) = server(Some(server_config(&pki, &[b"http/1.1"]))).await;
+    let request = client().get(format!("https://127.0.0.1:{port}/"));
+    let mut source = EventSource::from_reqwest(request)
+        .unwrap()
+        .reconnection_time(Duration::from_millis(10))
+        .build();
+    let items = next_n(&mut source, 1).await;
+    let Err(Failure::Tls(cause)) = &items[0] else {
+        panic!("expected a TLS failure, got {items:?}");
+    };
+    assert_eq!(
+        cause.downcast_ref::<TlsError>(),
+        Some(&TlsError::InvalidCertificate(
+            CertificateError::UnknownIssuer
+        ))
+    );
+    ends(&mut source).await;
+    // One handshake, no request, no reconnection.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
+    assert!(seen.versions.lock().unwrap().is_empty());
+}

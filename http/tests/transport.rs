@@ -2,167 +2,35 @@
 //! time, HTTP/2 by ALPN and by prior knowledge, HTTP/1.1 keep-alive reuse across a
 //! reconnection, and certificates that must be refused, each with a typed error.
 
-// rustls's ring provider is deprecated for lack of post-quantum key exchange; it is the one
-// the crate uses (see `HyperTransport`), so the tests use it too.
-#![allow(deprecated)]
-
 mod support;
 
-use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::StreamExt;
-use http::{Request, Response, Version};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::{CertificateError, ClientConfig, RootCertStore, ServerConfig};
+use rustls::CertificateError;
 use ssewire_http::{EventSource, Failure, HyperTransport, SourceEvent};
+use support::tls::{connect_proxy, pki, server, server_config, trusting};
 use support::{scripted, Reply};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
-/// A CA made for one test, and a server certificate it signed.
-struct Pki {
-    ca: CertificateDer<'static>,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivatePkcs8KeyDer<'static>,
-}
-
-/// A fresh CA and a leaf for `names` (an IP address becomes an IP SAN).
-fn pki(names: &[&str]) -> Pki {
-    // Each CA has its own name: with a shared one a client would take another test's CA for
-    // the issuer and report a bad signature instead of an unknown issuer.
-    static SERIAL: AtomicUsize = AtomicUsize::new(0);
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let name = format!("ssewire test CA {}", SERIAL.fetch_add(1, Ordering::SeqCst));
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    let leaf = CertificateParams::new(names)
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    Pki {
-        ca: ca.der().clone(),
-        chain: vec![leaf.der().clone()],
-        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-    }
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// A client config trusting `ca` alone.
-fn trusting(ca: &CertificateDer<'static>) -> ClientConfig {
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.clone()).unwrap();
-    ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth()
-}
-
-/// A server config for `pki`'s leaf, offering `alpn`.
-fn server_config(pki: &Pki, alpn: &[&[u8]]) -> Arc<ServerConfig> {
-    let mut config = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(pki.chain.clone(), PrivateKeyDer::Pkcs8(pki.key.clone_key()))
-        .unwrap();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    Arc::new(config)
-}
-
-/// What a server saw: connections accepted and each request's HTTP version.
-#[derive(Clone, Default)]
-struct Seen {
-    connections: Arc<AtomicUsize>,
-    versions: Arc<Mutex<Vec<Version>>>,
-}
-
-/// A server on 127.0.0.1 (TLS when `tls` is given; HTTP/1.1 and h2 either way) that answers
-/// every request with one event naming the request's HTTP version, then ends the body.
-async fn server(tls: Option<Arc<ServerConfig>>) -> (u16, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Seen::default();
-    let state = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            state.connections.fetch_add(1, Ordering::SeqCst);
-            let state = state.clone();
-            let tls = tls.clone();
-            tokio::spawn(async move {
-                match tls {
-                    Some(config) => {
-                        let acceptor = tokio_rustls::TlsAcceptor::from(config);
-                        if let Ok(stream) = acceptor.accept(tcp).await {
-                            serve_connection(stream, state).await;
-                        }
-                    }
-                    None => serve_connection(tcp, state).await,
-                }
-            });
-        }
-    });
-    (port, seen)
-}
-
-async fn serve_connection<I>(io: I, seen: Seen)
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let service = service_fn(move |request: Request<Incoming>| {
-        let seen = seen.clone();
-        async move {
-            seen.versions.lock().unwrap().push(request.version());
-            let body = format!("data: {:?}\n\n", request.version());
-            let response = Response::builder()
-                .header("content-type", "text/event-stream")
-                .body(Full::new(Bytes::from(body)))
-                .unwrap();
-            Ok::<_, Infallible>(response)
-        }
-    });
-    let _ = auto::Builder::new(TokioExecutor::new())
-        .serve_connection(TokioIo::new(io), service)
-        .await;
-}
-
-/// The data of the next `n` events, skipping opens and reconnections.
+/// The data of the next `n` events, skipping opens and reconnections, within 10 s in all (a
+/// client that reconnects for ever fails the test rather than hanging it).
 async fn events(source: &mut EventSource, n: usize) -> Vec<String> {
-    let mut data = Vec::new();
-    while data.len() < n {
-        let item = tokio::time::timeout(Duration::from_secs(10), source.next())
-            .await
-            .expect("the client stalled")
-            .expect("the stream ended early");
-        match item {
-            Ok(SourceEvent::Message(event)) => data.push(event.data().to_owned()),
-            Ok(_) => {}
-            Err(failure) => panic!("failed: {failure:?}"),
+    let all = async {
+        let mut data = Vec::new();
+        while data.len() < n {
+            let item = source.next().await.expect("the stream ended early");
+            match item {
+                Ok(SourceEvent::Message(event)) => data.push(event.data().to_owned()),
+                Ok(_) => {}
+                Err(failure) => panic!("failed: {failure:?}"),
+            }
         }
-    }
-    data
+        data
+    };
+    tokio::time::timeout(Duration::from_secs(10), all)
+        .await
+        .expect("no events within 10 s")
 }
 
 /// The rustls error a source failed with.
@@ -277,45 +145,6 @@ async fn a_certificate_for_another_name_is_refused_for_good() {
         .contains("TLS"));
 }
 
-/// A `CONNECT` proxy on 127.0.0.1 that tunnels to the requested port on 127.0.0.1 and
-/// records each request head it receives.
-async fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://u:p@{}", listener.local_addr().unwrap());
-    let heads = Arc::new(Mutex::new(Vec::new()));
-    let seen = heads.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else {
-                return;
-            };
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match client.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => head.extend_from_slice(&buf[..k]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                seen.lock().unwrap().push(head.clone());
-                let target = head.split(' ').nth(1).unwrap_or("");
-                let port = target.rsplit(':').next().unwrap_or("");
-                let Ok(mut server) = TcpStream::connect(format!("127.0.0.1:{port}")).await else {
-                    return;
-                };
-                let _ = client
-                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-                    .await;
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-            });
-        }
-    });
-    (url, heads)
-}
-
 #[tokio::test]
 async fn an_http_stream_goes_through_the_proxy_in_absolute_form_with_its_credentials() {
     // The proxy is a scripted server: the stream's host need not exist.
@@ -341,15 +170,15 @@ async fn an_http_stream_goes_through_the_proxy_in_absolute_form_with_its_credent
 async fn an_https_stream_goes_through_a_connect_tunnel_and_no_proxy_exempts_hosts() {
     let pki = pki(&["127.0.0.1"]);
     let (port, seen) = server(Some(server_config(&pki, &[b"h2", b"http/1.1"]))).await;
-    let (proxy, heads) = connect_proxy().await;
+    let proxy = connect_proxy(None).await;
     let url = format!("https://127.0.0.1:{port}/");
-    let transport = HyperTransport::with_tls_config(trusting(&pki.ca)).proxy(&proxy, "");
+    let transport = HyperTransport::with_tls_config(trusting(&pki.ca)).proxy(&proxy.url, "");
     let mut source = EventSource::builder(url.clone())
         .transport(transport)
         .build();
     // TLS (and HTTP/2 by ALPN) with the server itself, inside the tunnel.
     assert_eq!(events(&mut source, 1).await, ["HTTP/2.0"]);
-    let head = heads.lock().unwrap()[0].clone();
+    let head = proxy.heads.lock().unwrap()[0].clone();
     assert!(
         head.starts_with(&format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n")),
         "{head}"
@@ -362,9 +191,42 @@ async fn an_https_stream_goes_through_a_connect_tunnel_and_no_proxy_exempts_host
 
     // NO_PROXY: straight to the server.
     let transport =
-        HyperTransport::with_tls_config(trusting(&pki.ca)).proxy(&proxy, "localhost,127.0.0.1");
+        HyperTransport::with_tls_config(trusting(&pki.ca)).proxy(&proxy.url, "localhost,127.0.0.1");
     let mut source = EventSource::builder(url).transport(transport).build();
     assert_eq!(events(&mut source, 1).await, ["HTTP/2.0"]);
-    assert_eq!(heads.lock().unwrap().len(), 1);
+    assert_eq!(proxy.heads.lock().unwrap().len(), 1);
     assert_eq!(seen.connections.load(Ordering::SeqCst), 2);
+}
+
+/// Issue 24: the tunnel to an `https:` proxy was asked for in cleartext, which a TLS proxy
+/// cannot read, so no stream ever opened.
+#[tokio::test]
+async fn an_https_stream_goes_through_a_proxy_reached_over_tls() {
+    // One certificate for 127.0.0.1 serves both the proxy and the server.
+    let pki = pki(&["127.0.0.1"]);
+    let config = server_config(&pki, &[b"h2", b"http/1.1"]);
+    let (port, seen) = server(Some(config.clone())).await;
+    let proxy = connect_proxy(Some(config)).await;
+    let transport = HyperTransport::with_tls_config(trusting(&pki.ca)).proxy(&proxy.url, "");
+    let mut source = EventSource::builder(format!("https://127.0.0.1:{port}/"))
+        .transport(transport)
+        .build();
+    // HTTP/2 chosen by the server inside the tunnel, not HTTP/1.1 as with the proxy.
+    assert_eq!(events(&mut source, 1).await, ["HTTP/2.0"]);
+    let head = proxy.heads.lock().unwrap()[0].clone();
+    assert!(
+        head.starts_with(&format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n")),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("proxy-authorization: basic dtpw"),
+        "{head}"
+    );
+    assert_eq!(
+        *proxy.alpn.lock().unwrap(),
+        [Some(b"http/1.1".to_vec())],
+        "the proxy is spoken to in HTTP/1.1"
+    );
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
 }

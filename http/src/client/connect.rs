@@ -1,6 +1,7 @@
 //! The connector under [`HyperTransport`](super::HyperTransport): straight to the server, or
 //! through the proxy the environment names (absolute-form requests for `http:`, a `CONNECT`
-//! tunnel for `https:`), with TLS to the server for `https:`.
+//! tunnel for `https:`), with TLS to the server for `https:` and to the proxy when its URL is
+//! `https:` (so a tunnel through such a proxy is TLS inside TLS).
 
 use std::fmt;
 use std::future::Future;
@@ -17,10 +18,15 @@ use tower_service::Service;
 
 use super::BoxError;
 
+/// A connection to one host (the server, or a proxy), over TLS when its URL is `https:`.
 #[cfg(feature = "rustls")]
-type Io = hyper_rustls::MaybeHttpsStream<hyper_util::rt::TokioIo<tokio::net::TcpStream>>;
+type Direct = hyper_rustls::MaybeHttpsStream<hyper_util::rt::TokioIo<tokio::net::TcpStream>>;
 #[cfg(not(feature = "rustls"))]
-type Io = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+type Direct = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+/// TLS with the server inside a `CONNECT` tunnel, itself in a [`Direct`] connection to the
+/// proxy.
+#[cfg(feature = "rustls")]
+type Tunneled = hyper_rustls::MaybeHttpsStream<Direct>;
 
 /// Connects to a request's destination, or to its proxy.
 #[derive(Clone)]
@@ -29,6 +35,11 @@ pub(super) struct Connector {
     /// The TLS settings, ALPN included.
     #[cfg(feature = "rustls")]
     pub(super) tls: Arc<rustls::ClientConfig>,
+    /// The same trust for an `https:` proxy, with ALPN `http/1.1` alone, as curl speaks to
+    /// one: a `CONNECT` tunnel is asked for in HTTP/1.1, and hyper-rustls would report an
+    /// `h2` chosen by the proxy as if the server inside the tunnel had chosen it.
+    #[cfg(feature = "rustls")]
+    pub(super) proxy_tls: Arc<rustls::ClientConfig>,
     /// Which destinations go through which proxy; `None` when proxies are off.
     pub(super) proxy: Option<Arc<Matcher>>,
     /// Loopback destinations (`localhost`, 127.0.0.0/8, `::1`) skip the proxy: true for the
@@ -57,16 +68,18 @@ impl Connector {
         self.proxy.as_ref()?.intercept(dst)
     }
 
-    /// A connection to `dst` itself, over TLS for `https:`.
-    async fn direct(&self, dst: Uri) -> Result<Io, BoxError> {
+    /// A connection to `dst` itself, over TLS for `https:`; `to_proxy` when `dst` is a
+    /// proxy's URL.
+    async fn direct(&self, dst: Uri, to_proxy: bool) -> Result<Direct, BoxError> {
         #[cfg(feature = "rustls")]
         {
-            let mut https =
-                hyper_rustls::HttpsConnector::from((self.http.clone(), self.tls.clone()));
+            let tls = if to_proxy { &self.proxy_tls } else { &self.tls };
+            let mut https = hyper_rustls::HttpsConnector::from((self.http.clone(), tls.clone()));
             https.call(dst).await
         }
         #[cfg(not(feature = "rustls"))]
         {
+            let _ = to_proxy;
             let mut http = self.http.clone();
             Ok(http.call(dst).await?)
         }
@@ -88,7 +101,7 @@ impl Service<Uri> for Connector {
         Box::pin(async move {
             let Some(proxy) = this.proxy_for(&dst) else {
                 return Ok(Conn {
-                    io: this.direct(dst).await?,
+                    io: Io::Direct(this.direct(dst, false).await?),
                     proxy: false,
                 });
             };
@@ -100,34 +113,66 @@ impl Service<Uri> for Connector {
             }
             if dst.scheme_str() == Some("https") {
                 // A CONNECT tunnel through the proxy, then TLS with the server inside it, so
-                // the proxy sees neither the request nor the stream.
+                // the proxy sees neither the request nor the stream. The connection to the
+                // proxy is TLS too when its URL is `https:` (the connector leaves `http:`
+                // in cleartext), so the CONNECT and its credentials are not sent in clear.
                 #[cfg(feature = "rustls")]
                 {
                     use hyper_util::client::legacy::connect::proxy::Tunnel;
-                    let mut tunnel = Tunnel::new(proxy.uri().clone(), this.http.clone());
+                    let to_proxy = hyper_rustls::HttpsConnector::from((
+                        this.http.clone(),
+                        this.proxy_tls.clone(),
+                    ));
+                    let mut tunnel = Tunnel::new(proxy.uri().clone(), to_proxy);
                     if let Some(auth) = proxy.basic_auth() {
                         tunnel = tunnel.with_auth(auth.clone());
                     }
                     let mut https = hyper_rustls::HttpsConnector::from((tunnel, this.tls.clone()));
                     let io = https.call(dst).await?;
-                    return Ok(Conn { io, proxy: false });
+                    return Ok(Conn {
+                        io: Io::Tunneled(io),
+                        proxy: false,
+                    });
                 }
             }
             // `http:` through the proxy: requests in absolute-form, which `proxy: true` asks
             // hyper-util's client for.
-            let io = this.direct(proxy.uri().clone()).await?;
-            Ok(Conn { io, proxy: true })
+            let io = this.direct(proxy.uri().clone(), true).await?;
+            Ok(Conn {
+                io: Io::Direct(io),
+                proxy: true,
+            })
         })
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A connection, marked as one to a proxy when it is.
-    pub(super) struct Conn {
-        #[pin]
-        io: Io,
-        proxy: bool,
-    }
+/// A connection made straight or through a tunnel. Both kinds are `Unpin`, so pinning
+/// needs no projection.
+// A tunnel holds two TLS sessions to a direct connection's one; the kilobyte a direct one
+// leaves unused is small beside its buffers, and boxing either would add an allocation to
+// every connection for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Io {
+    Direct(Direct),
+    #[cfg(feature = "rustls")]
+    Tunneled(Tunneled),
+}
+
+/// Runs `$body` with `$io` bound to the connection inside, whichever kind it is.
+macro_rules! each_io {
+    ($value:expr, $io:ident => $body:expr) => {
+        match $value {
+            Io::Direct($io) => $body,
+            #[cfg(feature = "rustls")]
+            Io::Tunneled($io) => $body,
+        }
+    };
+}
+
+/// A connection, marked as one to a proxy when requests on it go in absolute-form.
+pub(super) struct Conn {
+    io: Io,
+    proxy: bool,
 }
 
 impl Read for Conn {
@@ -136,7 +181,7 @@ impl Read for Conn {
         cx: &mut Context<'_>,
         buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        self.project().io.poll_read(cx, buf)
+        each_io!(&mut self.get_mut().io, io => Pin::new(io).poll_read(cx, buf))
     }
 }
 
@@ -146,19 +191,19 @@ impl Write for Conn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.project().io.poll_write(cx, buf)
+        each_io!(&mut self.get_mut().io, io => Pin::new(io).poll_write(cx, buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().io.poll_flush(cx)
+        each_io!(&mut self.get_mut().io, io => Pin::new(io).poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().io.poll_shutdown(cx)
+        each_io!(&mut self.get_mut().io, io => Pin::new(io).poll_shutdown(cx))
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        each_io!(&self.io, io => io.is_write_vectored())
     }
 
     fn poll_write_vectored(
@@ -166,13 +211,13 @@ impl Write for Conn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.project().io.poll_write_vectored(cx, bufs)
+        each_io!(&mut self.get_mut().io, io => Pin::new(io).poll_write_vectored(cx, bufs))
     }
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        self.io.connected().proxy(self.proxy)
+        each_io!(&self.io, io => io.connected()).proxy(self.proxy)
     }
 }
 

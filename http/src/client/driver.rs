@@ -255,16 +255,23 @@ impl Driver {
                     remove_body_headers(&mut extra);
                     self.as_get = true;
                 }
+                let redirect = |e| Attempt::Fatal(Failure::Redirect(e));
                 let location = response
                     .headers()
                     .get(LOCATION)
-                    .and_then(|value| value.to_str().ok())
-                    .ok_or(Attempt::Fatal(Failure::Redirect(
-                        RedirectError::NoLocation(status),
-                    )))?;
-                url = resolve(&url, location).ok_or_else(|| {
-                    let bad = RedirectError::BadLocation(location.to_owned());
-                    Attempt::Fatal(Failure::Redirect(bad))
+                    .ok_or_else(|| redirect(RedirectError::NoLocation(status)))?
+                    .to_str()
+                    .map_err(|e| {
+                        redirect(RedirectError::LocationNotAscii {
+                            status,
+                            cause: Cause::new(e),
+                        })
+                    })?;
+                url = resolve(&url, location).map_err(|error| {
+                    redirect(RedirectError::BadLocation {
+                        location: location.to_owned(),
+                        error,
+                    })
                 })?;
                 // Reconnections go to where the redirects led (fetch's current URL).
                 self.url = Ok(url.clone());
@@ -389,8 +396,8 @@ fn request_uri(url: &Url) -> Result<Uri, http::Error> {
 
 /// Resolves a `Location` against the URL it came from, as RFC 3986 §5.2 (and the WHATWG URL
 /// parser fetch uses) do: any reference form, with `.` and `..` segments removed.
-fn resolve(base: &Url, location: &str) -> Option<Url> {
-    base.join(location).ok()
+fn resolve(base: &Url, location: &str) -> Result<Url, url::ParseError> {
+    base.join(location)
 }
 
 #[cfg(test)]
@@ -441,6 +448,15 @@ mod tests {
         for (location, expected) in cases {
             assert_eq!(resolve(&base, location).unwrap().as_str(), expected);
         }
+    }
+
+    #[test]
+    fn a_location_that_does_not_parse_keeps_the_parse_error() {
+        let base = Url::parse("http://h:1/a").unwrap();
+        assert_eq!(
+            resolve(&base, "http://[bad"),
+            Err(url::ParseError::InvalidIpv6Address)
+        );
     }
 
     /// Issue 24: `location.contains("://")` took this relative reference for an absolute URL

@@ -184,16 +184,38 @@ impl Error for UrlError {
 /// Why following a redirect failed.
 ///
 /// ```
+/// use std::error::Error as _;
 /// let e = ssewire_http::RedirectError::TooMany;
 /// assert_eq!(e.to_string(), "more than 20 redirects");
+/// let base = url::Url::parse("http://example.com/").unwrap();
+/// let bad = ssewire_http::RedirectError::BadLocation {
+///     location: "http://[bad".into(),
+///     error: base.join("http://[bad").unwrap_err(),
+/// };
+/// assert_eq!(bad.to_string(), "Location \"http://[bad\" is not a URL");
+/// assert_eq!(bad.source().unwrap().to_string(), "invalid IPv6 address");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RedirectError {
-    /// A redirect status without a `Location` that is text.
+    /// A redirect status without a `Location` header.
     NoLocation(StatusCode),
-    /// A `Location` that does not resolve to a URL.
-    BadLocation(String),
+    /// A redirect status whose `Location` holds bytes other than visible ASCII, so it is not
+    /// text a URL can be read from; the cause (also the [`source`](Error::source)) is the
+    /// `http` crate's [`ToStrError`](http::header::ToStrError).
+    LocationNotAscii {
+        /// The redirect's status.
+        status: StatusCode,
+        /// Why the value is not text.
+        cause: Cause,
+    },
+    /// A `Location` that does not resolve to a URL against the URL it came from.
+    BadLocation {
+        /// The `Location` as received.
+        location: String,
+        /// Why it does not resolve (also the [`source`](Error::source)).
+        error: url::ParseError,
+    },
     /// More than [`MAX_REDIRECTS`] in a row.
     TooMany,
 }
@@ -202,13 +224,26 @@ impl fmt::Display for RedirectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RedirectError::NoLocation(status) => write!(f, "{status} without a Location"),
-            RedirectError::BadLocation(location) => write!(f, "bad Location {location:?}"),
+            RedirectError::LocationNotAscii { status, .. } => {
+                write!(f, "{status} with a Location that is not visible ASCII")
+            }
+            RedirectError::BadLocation { location, .. } => {
+                write!(f, "Location {location:?} is not a URL")
+            }
             RedirectError::TooMany => write!(f, "more than {MAX_REDIRECTS} redirects"),
         }
     }
 }
 
-impl Error for RedirectError {}
+impl Error for RedirectError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            RedirectError::LocationNotAscii { cause, .. } => Some(cause),
+            RedirectError::BadLocation { error, .. } => Some(error),
+            RedirectError::NoLocation(_) | RedirectError::TooMany => None,
+        }
+    }
+}
 
 /// Why an [`EventSource`](crate::EventSource) failed for good (`readyState` CLOSED, no
 /// reconnection). It is the stream's last item.

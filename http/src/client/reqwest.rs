@@ -16,7 +16,9 @@ use super::{
     BoxError, Cause, EventSource, EventSourceBuilder, ResponseFuture, Transport, TransportError,
 };
 
-/// A [`Transport`] on a `reqwest::Client`: its pool, TLS, proxies and settings.
+/// A [`Transport`] on a `reqwest::Client`: its pool, TLS, proxies and settings. Which TLS
+/// setups end a stream with [`Failure::Tls`](crate::Failure::Tls) on a refused certificate:
+/// see [`EventSource::from_reqwest`].
 ///
 /// reqwest follows redirects itself by default, so the client sees only the final response
 /// and reconnects to the URL it was given. Build the client with
@@ -126,6 +128,17 @@ impl EventSource {
     /// [`reconnect_non_idempotent`](EventSourceBuilder::reconnect_non_idempotent). A timeout
     /// set on the request is not kept; see [`EventSourceBuilder::connect_timeout`] and
     /// [`EventSourceBuilder::idle_timeout`].
+    ///
+    /// **TLS failures.** A failed handshake (a certificate not trusted or not for the host)
+    /// ends the stream with [`Failure::Tls`](crate::Failure::Tls), its cause the
+    /// [`rustls::Error`], when reqwest's TLS is rustls 0.23 (its `rustls-tls*` features, or
+    /// `use_preconfigured_tls` with a `rustls::ClientConfig`) and this crate's `rustls`
+    /// feature (on by default) is on: the transport finds rustls's error in reqwest's error
+    /// chain. Otherwise (reqwest's `native-tls`, or this crate without `rustls`) a failed
+    /// handshake is a [`Disconnect::Network`](crate::Disconnect::Network) like any connection
+    /// error, and the source reconnects after it: for ever, unless
+    /// [`max_attempts`](EventSourceBuilder::max_attempts) bounds it
+    /// ([`Failure::GaveUp`](crate::Failure::GaveUp)).
     ///
     /// ```
     /// let client = reqwest::Client::new();

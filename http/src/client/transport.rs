@@ -121,8 +121,10 @@ impl Error for TransportError {
 /// **Proxies** come from the environment, as curl reads it: `HTTP_PROXY`, `HTTPS_PROXY`,
 /// `ALL_PROXY` and `NO_PROXY` (either case), read when the transport is made. An `http:`
 /// request goes to the proxy in absolute-form; an `https:` one through a `CONNECT` tunnel,
-/// TLS with the server inside it. Credentials in the proxy URL are sent as Basic
-/// `Proxy-Authorization`. Requests to this machine (`localhost`, loopback addresses) go
+/// TLS with the server inside it. With the `rustls` feature a proxy URL may be `https:`: the
+/// connection to the proxy is then TLS too (same trusted roots, HTTP/1.1), so a tunnel is TLS
+/// inside TLS and neither the `CONNECT` nor the credentials cross the network in clear.
+/// Credentials in the proxy URL are sent as Basic `Proxy-Authorization`. Requests to this machine (`localhost`, loopback addresses) go
 /// straight to it unless the proxy was set in code. [`no_proxy`](Self::no_proxy) turns
 /// proxies off; [`proxy`](Self::proxy) sets one in code.
 ///
@@ -201,11 +203,14 @@ impl HyperTransport {
     /// ```
     #[cfg(feature = "rustls")]
     pub fn with_tls_config(mut config: rustls::ClientConfig) -> Self {
+        let mut proxy_tls = config.clone();
+        proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Self::build(
             Connector {
                 http: http_connector(),
                 tls: Arc::new(config),
+                proxy_tls: Arc::new(proxy_tls),
                 proxy: Some(Arc::new(Matcher::from_env())),
                 direct_to_loopback: true,
             },
@@ -235,7 +240,8 @@ impl HyperTransport {
         Self::build(self.connector, self.http2_only)
     }
 
-    /// Sends every request through the proxy at `url` (`http://[user:password@]host:port`),
+    /// Sends every request through the proxy at `url` (`http://[user:password@]host:port`,
+    /// or `https://…` for one reached over TLS, with the `rustls` feature),
     /// except to the hosts `no_proxy` lists (the `NO_PROXY` syntax: comma-separated hosts,
     /// domains, IP addresses or CIDR ranges, `*` for all), instead of what the environment
     /// says.

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+#[cfg(feature = "rustls")]
+pub mod tls;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
