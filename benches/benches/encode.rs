@@ -2,7 +2,8 @@
 //! (`Vec::extend_from_slice` of each event's encoding, prepared beforehand), and beside
 //! `unchecked-pieces`: the same lines written piece by piece (`name: `, value, LF), data split
 //! at LF with `memchr_iter`, nothing checked. It shows what writing the pieces costs; a
-//! line splitter faster than `memchr_iter` (ours, on short data lines) can beat it.
+//! line splitter faster than `memchr_iter` (ours, on short data lines) can beat it. And beside
+//! `checked-pieces`: the same pieces with the checks an encoder must make, done the plain way.
 //!
 //! Before timing, each encoder's output is parsed back with `ssewire-parser` and must give the
 //! workload's events; an encoder that refuses an item, whose output parses differently, or whose
@@ -55,6 +56,59 @@ fn unchecked_pieces(items: &[EncodeItem], out: &mut Vec<u8>) {
     }
 }
 
+/// `unchecked-pieces` plus what an encoder must check, each done the plain way: the type
+/// and ID refused when they hold CR or LF (the ID also NUL), data split at CR, LF and CRLF
+/// alike (`memchr2`), an empty value written as `name:` alone. Refusals are counted, not
+/// raised: the workloads have none (checked before timing). So the run shows what those checks
+/// cost against the pieces alone, as `checked-lines` does for parsing.
+fn checked_pieces(items: &[EncodeItem], out: &mut Vec<u8>) -> usize {
+    fn line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+        match value.is_empty() {
+            true => out.extend_from_slice(&name[..name.len() - 1]),
+            false => {
+                out.extend_from_slice(name);
+                out.extend_from_slice(value);
+            }
+        }
+        out.push(b'\n');
+    }
+    let mut refused = 0;
+    for item in items {
+        let event = item.event.as_deref().unwrap_or_default().as_bytes();
+        let id = item.id.as_deref().unwrap_or_default().as_bytes();
+        let data = item.data.as_deref().unwrap_or_default().as_bytes();
+        if memchr::memchr2(b'\r', b'\n', event).is_some()
+            || memchr::memchr3(b'\r', b'\n', 0, id).is_some()
+        {
+            refused += 1;
+            continue;
+        }
+        out.reserve(event.len() + id.len() + data.len() + 32);
+        if item.event.is_some() {
+            line(out, b"event: ", event);
+        }
+        if item.id.is_some() {
+            line(out, b"id: ", id);
+        }
+        if item.data.is_some() {
+            let mut start = 0;
+            let mut ends = memchr::memchr2_iter(b'\r', b'\n', data);
+            while let Some(end) = ends.next() {
+                line(out, b"data: ", &data[start..end]);
+                start = end + 1;
+                // A CRLF is one line end.
+                if data[end] == b'\r' && data.get(start) == Some(&b'\n') {
+                    ends.next();
+                    start += 1;
+                }
+            }
+            line(out, b"data: ", &data[start..]);
+        }
+        out.push(b'\n');
+    }
+    refused
+}
+
 fn encode(c: &mut Criterion) {
     for workload in workloads::encode_all() {
         let group_name = format!("encode/{}", workload.name);
@@ -104,6 +158,20 @@ fn encode(c: &mut Criterion) {
             b.iter(|| {
                 out.clear();
                 unchecked_pieces(black_box(&workload.items), &mut out);
+                out.len()
+            })
+        });
+
+        out.clear();
+        let refused = checked_pieces(&workload.items, &mut out);
+        assert!(
+            refused == 0 && out == workload.expected,
+            "checked-pieces writes the same bytes"
+        );
+        group.bench_function("checked-pieces", |b| {
+            b.iter(|| {
+                out.clear();
+                checked_pieces(black_box(&workload.items), &mut out);
                 out.len()
             })
         });
