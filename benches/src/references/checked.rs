@@ -317,21 +317,13 @@ impl Checked {
                     return;
                 }
                 self.data_len = len;
-                match (self.data_lines, slots.data.take()) {
-                    (0, _) if can_borrow => slots.data = Some(value),
-                    (0, _) => {
-                        self.joined.clear();
-                        self.joined.extend_from_slice(value);
-                    }
-                    (_, first) => {
-                        if let Some(first) = first {
-                            self.joined.clear();
-                            self.joined.extend_from_slice(first);
-                        }
-                        self.joined.push(b'\n');
-                        self.joined.extend_from_slice(value);
-                    }
-                }
+                super::push_data(
+                    &mut self.joined,
+                    self.data_lines,
+                    &mut slots.data,
+                    value,
+                    can_borrow,
+                );
                 self.data_lines += 1;
             }
             Field::Event(value) => {

@@ -45,21 +45,13 @@ impl Minimal {
                 let Some(value) = line.strip_prefix(b"data: ") else {
                     return;
                 };
-                match (self.data_lines, borrowed.take()) {
-                    (0, _) if can_borrow => *borrowed = Some(value),
-                    (0, _) => {
-                        self.joined.clear();
-                        self.joined.extend_from_slice(value);
-                    }
-                    (_, first) => {
-                        if let Some(first) = first {
-                            self.joined.clear();
-                            self.joined.extend_from_slice(first);
-                        }
-                        self.joined.push(b'\n');
-                        self.joined.extend_from_slice(value);
-                    }
-                }
+                push_data(
+                    &mut self.joined,
+                    self.data_lines,
+                    borrowed,
+                    value,
+                    can_borrow,
+                );
                 self.data_lines += 1;
             }
             Some(b'i') => {
@@ -90,6 +82,35 @@ impl Minimal {
             self.joined.extend_from_slice(first);
         }
         self.carry.extend_from_slice(rest);
+    }
+}
+
+/// Adds one data value to a block's data, the same way in every reference: borrowed while it
+/// is the block's only data line and lies in the chunk (`can_borrow`), joined by LF in
+/// `joined` otherwise. `lines`: the block's data lines before this one; `first`, the borrowed
+/// one while there is one.
+#[inline(always)]
+fn push_data<'c>(
+    joined: &mut Vec<u8>,
+    lines: usize,
+    first: &mut Option<&'c [u8]>,
+    value: &'c [u8],
+    can_borrow: bool,
+) {
+    match (lines, first.take()) {
+        (0, _) if can_borrow => *first = Some(value),
+        (0, _) => {
+            joined.clear();
+            joined.extend_from_slice(value);
+        }
+        (_, borrowed) => {
+            if let Some(borrowed) = borrowed {
+                joined.clear();
+                joined.extend_from_slice(borrowed);
+            }
+            joined.push(b'\n');
+            joined.extend_from_slice(value);
+        }
     }
 }
 
