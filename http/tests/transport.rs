@@ -33,6 +33,20 @@ async fn events(source: &mut EventSource, n: usize) -> Vec<String> {
         .expect("no events within 10 s")
 }
 
+/// The proxy's first request head asked for a tunnel to 127.0.0.1:`port`, with the URL's
+/// credentials.
+fn assert_tunnel_asked_for(head: &str, port: u16) {
+    assert!(
+        head.starts_with(&format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n")),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("proxy-authorization: basic dtpw"),
+        "{head}"
+    );
+}
+
 /// The rustls error a source failed with.
 async fn tls_failure(source: &mut EventSource) -> rustls::Error {
     let item = tokio::time::timeout(Duration::from_secs(10), source.next())
@@ -178,16 +192,7 @@ async fn an_https_stream_goes_through_a_connect_tunnel_and_no_proxy_exempts_host
         .build();
     // TLS (and HTTP/2 by ALPN) with the server itself, inside the tunnel.
     assert_eq!(events(&mut source, 1).await, ["HTTP/2.0"]);
-    let head = proxy.heads.lock().unwrap()[0].clone();
-    assert!(
-        head.starts_with(&format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n")),
-        "{head}"
-    );
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("proxy-authorization: basic dtpw"),
-        "{head}"
-    );
+    assert_tunnel_asked_for(&proxy.heads.lock().unwrap()[0], port);
 
     // NO_PROXY: straight to the server.
     let transport =
@@ -213,16 +218,7 @@ async fn an_https_stream_goes_through_a_proxy_reached_over_tls() {
         .build();
     // HTTP/2 chosen by the server inside the tunnel, not HTTP/1.1 as with the proxy.
     assert_eq!(events(&mut source, 1).await, ["HTTP/2.0"]);
-    let head = proxy.heads.lock().unwrap()[0].clone();
-    assert!(
-        head.starts_with(&format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n")),
-        "{head}"
-    );
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("proxy-authorization: basic dtpw"),
-        "{head}"
-    );
+    assert_tunnel_asked_for(&proxy.heads.lock().unwrap()[0], port);
     assert_eq!(
         *proxy.alpn.lock().unwrap(),
         [Some(b"http/1.1".to_vec())],
