@@ -5,7 +5,7 @@
 #   Rust:                      benches/src/peers/ (one binary, peer-adapter NAME)
 #   JavaScript, Python, Go:    benches/adapters/<language>/<library>/, listed in adapters.tsv,
 #                              installed by benches/adapters/install.sh (pinned versions)
-# Usage: bash benches/matrix.sh [--rust-only | --list]
+# Usage: bash benches/matrix.sh [--rust-only] [--list]
 # Adapter outputs are cached in benches/target/matrix-cache/ per implementation (keyed by its
 # command, its --capabilities answer and each case's input), so a rerun only runs what changed.
 # A fresh run is about 15 minutes on 2 cores; progress goes to stderr.
@@ -14,14 +14,19 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 rust_only=false
 list_only=false
-case "${1:-}" in
-  --rust-only) rust_only=true ;;
-  --list) list_only=true ;; # print the implementations (NAME<TAB>COMMAND) and stop
-esac
+for arg in "$@"; do
+  case "$arg" in
+    --rust-only) rust_only=true ;;
+    --list) list_only=true ;; # print the implementations (NAME<TAB>COMMAND) and stop
+    *) echo "usage: bash benches/matrix.sh [--rust-only] [--list]" >&2; exit 2 ;;
+  esac
+done
 
 cargo build --release -p sse-conformance
 cargo build --release --manifest-path benches/Cargo.toml --bin peer-adapter
-adapter="$root/benches/target/release/peer-adapter"
+# Relative (the script runs from the root): the cache keys hold each command line, so an
+# absolute path would make every clone or worktree run every Rust adapter again.
+adapter="benches/target/release/peer-adapter"
 
 impls="$(mktemp)"
 trap 'rm -f "$impls"' EXIT
